@@ -1,0 +1,1 @@
+"""The GraphQL API: translates GraphQL into calls of services in ``shared``."""

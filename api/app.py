@@ -1,0 +1,113 @@
+"""The Starlette application: /graphql, /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.context import Context
+from api.observability import RequestContextMiddleware
+from api.schema import schema
+from shared import broker as broker_module
+from shared.config import Settings, get_settings
+from shared.db import Database, get_database
+
+log = logging.getLogger(__name__)
+
+
+class KopdesGraphQL(GraphQL[Context, None]):
+    def __init__(self, db: Database, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            multipart_uploads_enabled=True,
+        )
+        self.db = db
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        return Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            db=self.db,
+            request_id=request.scope.get("state", {}).get("request_id"),
+        )
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    db: Database = request.app.state.db
+    problems: dict[str, str] = {}
+    try:
+        async with db.async_engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=5)
+    except Exception as exc:
+        problems["database"] = f"unreachable: {type(exc).__name__}: {exc}"
+    try:
+        await asyncio.wait_for(asyncio.to_thread(broker_module.ping_broker), timeout=5)
+    except Exception as exc:
+        problems["broker"] = f"unreachable: {type(exc).__name__}: {exc}"
+    if problems:
+        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok", "broker": "ok"})
+
+
+async def metrics(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    start_embedded_worker: bool | None = None,
+) -> Starlette:
+    """Build the ASGI app. In the embedded runtime it also runs the worker in threads."""
+    settings = settings or get_settings()
+    db = db or get_database()
+    broker_module.ensure_broker(settings)
+    run_worker = settings.embedded if start_embedded_worker is None else start_embedded_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        if run_worker:
+            broker_module.start_embedded_worker(settings.embedded_worker_threads)
+        try:
+            yield {}
+        finally:
+            if run_worker:
+                await asyncio.to_thread(broker_module.stop_embedded_worker)
+
+    graphql_app = KopdesGraphQL(db, settings)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.state.db = db
+    app.state.settings = settings
+    return app

@@ -1,0 +1,1 @@
+"""What the API and the worker share: configuration, models, services, the broker."""

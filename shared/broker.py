@@ -1,0 +1,156 @@
+"""The Dramatiq broker: Redis in production, in-process in the embedded runtime.
+
+Actors bind to the global broker when they are declared, so ``worker.actors`` calls
+:func:`ensure_broker` before declaring any. The same actors run on both brokers. Services in
+``shared`` enqueue by actor name (:func:`enqueue`), so they need not import the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import dramatiq
+from dramatiq import Broker, Message, Worker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    CurrentMessage,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+from shared.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE = "default"
+
+_lock = threading.Lock()
+_broker: Broker | None = None
+_embedded_worker: Worker | None = None
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker cannot take a message now (Redis down): the caller should say so clearly."""
+
+
+def _middleware(prometheus: bool) -> list[Middleware]:
+    middleware: list[Middleware] = [
+        AgeLimit(),
+        # Imports can legitimately take minutes on the national list.
+        TimeLimit(time_limit=60 * 60 * 1000),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(max_retries=3, min_backoff=1000, max_backoff=60_000),
+        CurrentMessage(),
+    ]
+    if prometheus:
+        from dramatiq.middleware.prometheus import Prometheus
+
+        middleware.insert(0, Prometheus())
+    return middleware
+
+
+def build_broker(settings: Settings) -> Broker:
+    """A new broker for these settings (not installed as the global one)."""
+    if settings.redis_url:
+        return RedisBroker(
+            url=settings.redis_url,
+            namespace=settings.redis_namespace,
+            middleware=_middleware(prometheus=settings.worker_metrics),
+            # Messages of a killed worker come back after this long without a heartbeat.
+            heartbeat_timeout=30_000,
+        )
+    return StubBroker(middleware=_middleware(prometheus=False))
+
+
+def ensure_broker(settings: Settings | None = None) -> Broker:
+    """Install the broker of the current settings as Dramatiq's global broker, once."""
+    global _broker
+    with _lock:
+        if _broker is None:
+            _broker = build_broker(settings or get_settings())
+            dramatiq.set_broker(_broker)
+        return _broker
+
+
+def get_broker() -> Broker:
+    return ensure_broker()
+
+
+def enqueue(
+    actor_name: str,
+    *args: Any,
+    queue_name: str = DEFAULT_QUEUE,
+    delay_ms: int | None = None,
+    **options: Any,
+) -> str:
+    """Send a message to an actor by name; returns the message id.
+
+    Call it only after the transaction that created what the message refers to has committed.
+    """
+    broker = get_broker()
+    message: Message[Any] = Message(
+        queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options=options
+    )
+    try:
+        if queue_name not in broker.get_declared_queues():
+            broker.declare_queue(queue_name)
+        broker.enqueue(message, delay=delay_ms)
+    except Exception as exc:  # redis.ConnectionError and friends
+        raise BrokerUnavailable(f"the job queue is unavailable: {exc}") from exc
+    return message.message_id
+
+
+def ping_broker() -> None:
+    """Raise if the broker cannot be reached (used by /readyz)."""
+    broker = get_broker()
+    if isinstance(broker, RedisBroker):
+        broker.client.ping()
+    elif _embedded_worker is None:
+        raise BrokerUnavailable("the embedded worker is not running")
+
+
+def start_embedded_worker(threads: int) -> Worker:
+    """Run a real Dramatiq worker in threads of this process (embedded runtime)."""
+    global _embedded_worker
+    import worker.actors  # noqa: F401  (declares the actors on the broker)
+
+    with _lock:
+        if _embedded_worker is None:
+            assert _broker is not None
+            _embedded_worker = Worker(_broker, worker_threads=threads, worker_timeout=100)
+            _embedded_worker.start()
+            log.info("embedded worker started with %d threads", threads)
+        return _embedded_worker
+
+
+def stop_embedded_worker() -> None:
+    global _embedded_worker
+    with _lock:
+        worker, _embedded_worker = _embedded_worker, None
+    if worker is not None:
+        worker.stop(timeout=10_000)
+        # A stopped worker leaves its middleware on the broker, which would start consumers
+        # for it on queues declared later; take it off.
+        worker.broker.middleware[:] = [
+            m for m in worker.broker.middleware if getattr(m, "worker", None) is not worker
+        ]
+
+
+def reset_broker() -> None:
+    """Forget the global broker (tests switch between brokers)."""
+    global _broker
+    stop_embedded_worker()
+    with _lock:
+        if _broker is not None:
+            _broker.close()
+        _broker = None

@@ -1,0 +1,117 @@
+"""Configuration, read from the environment (prefix ``KOPDES_``) and an optional ``.env`` file.
+
+Plain URLs are accepted (``sqlite:///var/kopdes.db``, ``postgresql://user@host/db``); the
+project picks its own async and sync drivers from them, so operators never need to know that
+the API runs on ``aiosqlite``/``psycopg`` async and the worker on their sync siblings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_SQLITE_PATH = Path("var") / "kopdes.db"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads. The README's configuration table mirrors this class."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KOPDES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="Database URL; SQLite file under ./var/ by default, or postgresql://...",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for the Dramatiq broker; unset runs the embedded in-process worker",
+    )
+    redis_namespace: str = Field(
+        default="kopdes", description="Prefix of the broker's keys in Redis"
+    )
+    host: str = Field(default="127.0.0.1", description="Address the API binds to")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the API binds to")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: LogFormat = Field(default=LogFormat.text, description="text or json")
+    embedded_worker_threads: int = Field(
+        default=2, ge=1, le=32, description="Worker threads inside `serve` in the embedded runtime"
+    )
+    import_bundled_on_start: bool = Field(
+        default=True,
+        description="Embedded `serve` imports the bundled village list into an empty database",
+    )
+    max_reported_errors: int = Field(
+        default=100, ge=1, le=100_000, description="Import errors kept per job (all are counted)"
+    )
+    upload_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest accepted upload, in bytes"
+    )
+    worker_metrics: bool = Field(
+        default=True, description="Worker processes export Dramatiq metrics on port 9191"
+    )
+    graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql")
+    introspection: bool = Field(default=True, description="Allow schema introspection")
+    max_page_size: int = Field(default=500, ge=1, le=10_000, description="Largest connection page")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        backend = make_url(value).get_backend_name()
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_redis_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: the worker runs in threads inside ``serve``."""
+        return self.redis_url is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    @property
+    def sync_database_url(self) -> URL:
+        return driver_url(self.database_url, asynchronous=False)
+
+    @property
+    def async_database_url(self) -> URL:
+        return driver_url(self.database_url, asynchronous=True)
+
+
+def driver_url(url: str | URL, *, asynchronous: bool) -> URL:
+    """Pick the driver for a plain database URL: psycopg 3 for both modes, aiosqlite for async."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite+pysqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {backend!r}")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between sessions)."""
+    get_settings.cache_clear()

@@ -1,0 +1,225 @@
+"""Import jobs: creation, claiming, progress and outcome.
+
+A message can arrive twice (a retry, a redelivery after a worker died). Actors therefore take
+a job id and *claim* the job with one conditional UPDATE: a job that already finished is never
+run again, and a job that is "running" is taken over only when its heartbeat is older than
+``STALE_AFTER`` (its worker died). Progress is written in short transactions of its own, so
+readers see it while the job's main transaction is still open.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.db import Database
+from shared.models import ImportJob, JobKind, JobPhase, JobStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(seconds=60)
+
+
+class JobFailed(Exception):
+    """A job ended for a reason the operator must read (bad input, a conflict): no retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    job_id: int
+    attempt: int
+
+
+def create_job(
+    session: Session,
+    kind: JobKind,
+    *,
+    source_path: str | None = None,
+    source_name: str | None = None,
+    source_sha256: str | None = None,
+    params: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    requested_by: str | None = None,
+    request_id: str | None = None,
+) -> ImportJob:
+    job = ImportJob(
+        kind=kind,
+        status=JobStatus.queued,
+        phase=JobPhase.queued,
+        source_path=source_path,
+        source_name=source_name,
+        source_sha256=source_sha256,
+        params=params or {},
+        dry_run=dry_run,
+        requested_by=requested_by,
+        request_id=request_id,
+        counts={},
+        errors=[],
+        warnings=[],
+        timings={},
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim(db: Database, job_id: int, *, now: datetime | None = None) -> Claim | None:
+    """Take the job for this worker, or return None when it is done or alive elsewhere."""
+    now = now or utcnow()
+    with db.transaction() as session:
+        result = session.execute(
+            update(ImportJob)
+            .where(
+                ImportJob.id == job_id,
+                or_(
+                    ImportJob.status == JobStatus.queued,
+                    (ImportJob.status == JobStatus.running)
+                    & (
+                        or_(
+                            ImportJob.heartbeat_at.is_(None),
+                            ImportJob.heartbeat_at < now - STALE_AFTER,
+                        )
+                    ),
+                ),
+            )
+            .values(
+                status=JobStatus.running,
+                started_at=now,
+                heartbeat_at=now,
+                attempts=ImportJob.attempts + 1,
+            )
+            .returning(ImportJob.attempts)
+        )
+        attempt = result.scalar_one_or_none()
+    if attempt is None:
+        log.info("job %s is finished or running elsewhere; message ignored", job_id)
+        return None
+    return Claim(job_id=job_id, attempt=attempt)
+
+
+def progress(
+    db: Database,
+    job_id: int,
+    *,
+    phase: JobPhase | None = None,
+    rows_done: int | None = None,
+    rows_total: int | None = None,
+    **fields: Any,
+) -> None:
+    """Record progress in a transaction of its own (visible at once); doubles as heartbeat."""
+    values: dict[str, Any] = {"heartbeat_at": utcnow(), **fields}
+    if phase is not None:
+        values["phase"] = phase
+    if rows_done is not None:
+        values["rows_done"] = rows_done
+    if rows_total is not None:
+        values["rows_total"] = rows_total
+    with db.transaction() as session:
+        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+
+
+def finish(
+    session: Session, job_id: int, status: JobStatus, message: str | None = None, **fields: Any
+) -> None:
+    """Close the job in the caller's transaction (so the outcome commits with the data)."""
+    session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id)
+        .values(
+            status=status,
+            phase=JobPhase.done,
+            finished_at=utcnow(),
+            heartbeat_at=utcnow(),
+            message=message,
+            **fields,
+        )
+    )
+
+
+def fail(db: Database, job_id: int, message: str, **fields: Any) -> None:
+    with db.transaction() as session:
+        finish(session, job_id, JobStatus.failed, message, **fields)
+
+
+def run_claimed(db: Database, job_id: int, work: Callable[[Claim], None]) -> bool:
+    """Claim the job and run ``work``; record a failure with its reason.
+
+    ``JobFailed`` is final (the input is wrong). Any other exception is recorded on the job and
+    re-raised so Dramatiq retries it; the job goes back to ``queued`` for the retry.
+    Returns whether the work ran.
+    """
+    claimed = claim(db, job_id)
+    if claimed is None:
+        return False
+    try:
+        work(claimed)
+    except JobFailed as exc:
+        fail(db, job_id, str(exc))
+    except Exception as exc:
+        log.exception("job %s attempt %s crashed", job_id, claimed.attempt)
+        reason = f"{type(exc).__name__}: {exc}"
+        with db.transaction() as session:
+            session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id)
+                .values(
+                    status=JobStatus.queued,
+                    phase=JobPhase.queued,
+                    message=f"attempt {claimed.attempt} failed, will retry: {reason}",
+                    heartbeat_at=None,
+                )
+            )
+        raise
+    return True
+
+
+def give_up(db: Database, job_id: int, reason: str) -> None:
+    """Mark a job failed after its last retry (called from the actor's failure callback)."""
+    with db.transaction() as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.status in (JobStatus.succeeded, JobStatus.failed):
+            return
+        finish(
+            session,
+            job_id,
+            JobStatus.failed,
+            f"gave up after {job.attempts} attempts: {reason}",
+        )
+        log.error("job %s failed for good: %s", job_id, reason)
+
+
+def format_exception(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def get_job(session: Session, job_id: int) -> ImportJob | None:
+    return session.execute(select(ImportJob).where(ImportJob.id == job_id)).scalar_one_or_none()
+
+
+FAILURE_CALLBACK = "job_gave_up"
+
+
+def enqueue_job(actor_name: str, job_id: int) -> str:
+    """Send a job's message (after its row has committed); a spent job is marked failed."""
+    from shared.broker import enqueue
+
+    return enqueue(actor_name, job_id, on_failure=FAILURE_CALLBACK)
+
+
+def request_coverage_recompute(
+    db: Database, *, requested_by: str | None = None, request_id: str | None = None
+) -> ImportJob:
+    """Create a coverage job and enqueue it."""
+    with db.transaction() as session:
+        job = create_job(
+            session, JobKind.coverage, requested_by=requested_by, request_id=request_id
+        )
+    enqueue_job("recompute_coverage", job.id)
+    return job

@@ -1,0 +1,218 @@
+"""Cooperatives, the villages they cover, and what the registry knows about them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.base import Base, UTCDateTime, str_enum, utcnow
+from shared.models.enums import (
+    CooperativeKind,
+    OfficerRole,
+    OutletStatus,
+    OutletType,
+    ProposalStatus,
+    Scheme,
+    Stage,
+)
+
+
+class Cooperative(Base):
+    """A KDMP or KKMP: one cooperative, covering one village or several (a merger)."""
+
+    __tablename__ = "cooperatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registry_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[CooperativeKind] = mapped_column(str_enum(CooperativeKind, "cooperative_kind"))
+    scheme: Mapped[Scheme] = mapped_column(str_enum(Scheme, "cooperative_scheme"))
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage, "cooperative_stage"))
+    stage_rank: Mapped[int] = mapped_column(Integer)  # STAGE_ORDER[stage], for range filters
+    # Legal identifiers.
+    sk_ahu_number: Mapped[str | None] = mapped_column(String(100), unique=True)
+    sk_ahu_date: Mapped[date | None] = mapped_column(Date)
+    akta_number: Mapped[str | None] = mapped_column(String(100))
+    akta_date: Mapped[date | None] = mapped_column(Date)
+    notary_name: Mapped[str | None] = mapped_column(String(200))
+    nik_koperasi: Mapped[str | None] = mapped_column(String(32), unique=True)
+    nib: Mapped[str | None] = mapped_column(String(32), unique=True)
+    npwp: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Financing prerequisites beyond identifiers (PMK 49/2025).
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    bank_account_number: Mapped[str | None] = mapped_column(String(64))
+    business_proposal_approved_on: Mapped[date | None] = mapped_column(Date)
+    is_mockup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    member_count: Mapped[int | None] = mapped_column(Integer)  # latest of member_counts
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic concurrency for API writes.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    villages: Mapped[list[CooperativeVillage]] = relationship(
+        back_populates="cooperative", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+        CheckConstraint("stage_rank BETWEEN 0 AND 7", name="stage_rank_range"),
+        CheckConstraint("member_count IS NULL OR member_count >= 0", name="members_not_negative"),
+        Index("ix_cooperatives_stage_rank", "stage_rank"),
+        Index("ix_cooperatives_kind", "kind"),
+        Index("ix_cooperatives_name", "name"),
+    )
+
+
+class CooperativeVillage(Base):
+    """A village covered by a cooperative. A village has at most one cooperative."""
+
+    __tablename__ = "cooperative_villages"
+
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("regions.id", ondelete="RESTRICT"), primary_key=True
+    )
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    cooperative: Mapped[Cooperative] = relationship(back_populates="villages", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("village_id"),)
+
+
+class StageEvent(Base):
+    """A stage reached, with the date it was reached: the cooperative's history."""
+
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id", ondelete="CASCADE"))
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage, "stage_event_stage"))
+    reached_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("cooperative_id", "stage"),
+        Index("ix_stage_events_cooperative_id", "cooperative_id"),
+    )
+
+
+class Outlet(Base):
+    """A business outlet (gerai) of a cooperative."""
+
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id", ondelete="CASCADE"))
+    type: Mapped[OutletType] = mapped_column(str_enum(OutletType, "outlet_type"))
+    kbli: Mapped[str | None] = mapped_column(String(5))
+    status: Mapped[OutletStatus] = mapped_column(
+        str_enum(OutletStatus, "outlet_status"), default=OutletStatus.operating
+    )
+    opened_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("kbli IS NULL OR length(kbli) = 5", name="kbli_five_digits"),
+        UniqueConstraint("cooperative_id", "type", "kbli"),
+        Index("ix_outlets_cooperative_id", "cooperative_id"),
+        Index("ix_outlets_type", "type"),
+    )
+
+
+class Officer(Base):
+    """An officer (pengurus or pengawas) with a term."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id", ondelete="CASCADE"))
+    role: Mapped[OfficerRole] = mapped_column(str_enum(OfficerRole, "officer_role"))
+    name: Mapped[str] = mapped_column(String(200))
+    term_start: Mapped[date | None] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint(
+            "term_end IS NULL OR term_start IS NULL OR term_end >= term_start", name="term_order"
+        ),
+        Index("ix_officers_cooperative_id", "cooperative_id"),
+    )
+
+
+class MemberCount(Base):
+    """Members on a date: the series behind membership trends."""
+
+    __tablename__ = "member_counts"
+
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("members >= 0", name="members_not_negative"),)
+
+
+class Proposal(Base):
+    """A region's proposal to form a new cooperative."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"))
+    # Denormalised like regions', so counts per province/regency need no joins up the tree.
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str | None] = mapped_column(String(5))
+    district_code: Mapped[str | None] = mapped_column(String(8))
+    proposed_name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[ProposalStatus] = mapped_column(
+        str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.submitted
+    )
+    cooperative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cooperatives.id", ondelete="SET NULL")
+    )
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status <> 'formed' OR cooperative_id IS NOT NULL", name="formed_has_cooperative"
+        ),
+        Index("ix_proposals_region_id", "region_id"),
+        Index("ix_proposals_province_status", "province_code", "status"),
+    )
+
+
+class ProposalVillage(Base):
+    """Villages a proposal would cover."""
+
+    __tablename__ = "proposal_villages"
+
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("regions.id", ondelete="RESTRICT"), primary_key=True
+    )

@@ -1,0 +1,1 @@
+"""The official list of villages: readers, validation, editions and their diffs."""

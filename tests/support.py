@@ -1,0 +1,79 @@
+"""Helpers for tests: service switches, waiting for jobs, GraphQL over HTTP."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_DATABASE_URL = os.environ.get("KOPDES_TEST_DATABASE_URL") or None
+TEST_REDIS_URL = os.environ.get("KOPDES_TEST_REDIS_URL") or None
+
+needs_postgres = pytest.mark.skipif(
+    TEST_DATABASE_URL is None, reason="set KOPDES_TEST_DATABASE_URL to run on PostgreSQL"
+)
+needs_redis = pytest.mark.skipif(
+    TEST_REDIS_URL is None, reason="set KOPDES_TEST_REDIS_URL to run on Redis"
+)
+embedded_only = pytest.mark.skipif(
+    TEST_REDIS_URL is not None, reason="embedded runtime only (no Redis configured)"
+)
+
+
+def truncate_all(db: Any) -> None:
+    """Empty every table but the migration marker; reset the data-version row."""
+    from shared.models import Base
+
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.sync_engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text(
+                "INSERT INTO data_state (id, data_version, coverage_version,"
+                " coverage_requested_version, changed_at) VALUES (1, 0, -1, -1, CURRENT_TIMESTAMP)"
+            )
+        )
+
+
+def wait_for_job(db: Any, job_id: int, timeout: float = 60.0) -> Any:
+    """Poll until the job has finished; return the row."""
+    from shared.models import ImportJob, JobStatus
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.sync_session() as session:
+            job = session.get(ImportJob, job_id)
+            assert job is not None, f"job {job_id} does not exist"
+            if job.status in (JobStatus.succeeded, JobStatus.failed):
+                return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job.status} after {timeout}s: {job.message}")
+        time.sleep(0.05)
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    expect_errors: bool = False,
+) -> dict[str, Any]:
+    """POST a GraphQL request; return the JSON body (asserting no errors unless told)."""
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
+    body: dict[str, Any] = response.json()
+    if not expect_errors:
+        assert response.status_code == 200, body
+        assert "errors" not in body, body["errors"]
+    return body

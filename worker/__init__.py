@@ -1,0 +1,1 @@
+"""The Dramatiq worker: turns messages into calls of services in ``shared``."""
