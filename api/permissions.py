@@ -1,0 +1,51 @@
+"""Who may resolve a field: Strawberry permission classes, one per role threshold.
+
+Apply them on fields and mutations (``permission_classes=[IsPartner]``), never as checks
+inside resolvers. A denial answers UNAUTHENTICATED when no key was given and FORBIDDEN when
+the key's role is too low, and the field resolves to nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from api.context import Context
+from shared.models import Role
+
+
+class RoleAtLeast(BasePermission):
+    """Base: allow principals whose role ranks at least ``role``."""
+
+    role: ClassVar[Role] = Role.anonymous
+    message = "Not allowed"
+
+    def has_permission(self, source: Any, info: Info[Context, Any], **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal.at_least(self.role):
+            return True
+        if principal.api_key_id is None:
+            raise GraphQLError(
+                f"This needs an API key with the {self.role.value} role or higher.",
+                extensions={"code": "UNAUTHENTICATED"},
+            )
+        raise GraphQLError(
+            f"This key's role ({principal.role.value}) may not do this;"
+            f" it needs {self.role.value} or higher.",
+            extensions={"code": "FORBIDDEN"},
+        )
+
+
+class IsPartner(RoleAtLeast):
+    role = Role.partner
+
+
+class IsOperations(RoleAtLeast):
+    role = Role.operations
+
+
+class IsAdmin(RoleAtLeast):
+    role = Role.admin
