@@ -148,7 +148,7 @@ async def client(db: object) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
