@@ -1,0 +1,1 @@
+"""Scripts that generate committed data sets."""
