@@ -18,10 +18,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from api.auth import AccessMiddleware, principal_of
 from api.context import Context
+from api.limits import BodyLimitMiddleware
 from api.observability import RequestContextMiddleware
 from api.schema import schema
 from shared import broker as broker_module
+from shared.access.ratelimit import build_rate_limiter
 from shared.config import Settings, get_settings
 from shared.db import Database, get_database
 
@@ -45,6 +48,7 @@ class KopdesGraphQL(GraphQL[Context, None]):
             request=request,
             response=response if isinstance(response, Response) else None,
             db=self.db,
+            principal=principal_of(request.scope),
             request_id=request.scope.get("state", {}).get("request_id"),
         )
 
@@ -85,6 +89,7 @@ def create_app(
     db = db or get_database()
     broker_module.ensure_broker(settings)
     run_worker = settings.embedded if start_embedded_worker is None else start_embedded_worker
+    limiter = build_rate_limiter(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -93,6 +98,7 @@ def create_app(
         try:
             yield {}
         finally:
+            await limiter.close()
             if run_worker:
                 await asyncio.to_thread(broker_module.stop_embedded_worker)
 
@@ -107,6 +113,9 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    # Last added runs first: request id and metrics, then body size, then keys and rate limits.
+    app.add_middleware(AccessMiddleware, db=db, settings=settings, limiter=limiter)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware)
     app.state.db = db
     app.state.settings = settings

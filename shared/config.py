@@ -68,6 +68,29 @@ class Settings(BaseSettings):
     graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql")
     introspection: bool = Field(default=True, description="Allow schema introspection")
     max_page_size: int = Field(default=500, ge=1, le=10_000, description="Largest connection page")
+    # Access control (see docs/access.md). Rates are "<count>/<second|minute|hour|day>".
+    rate_limit_enabled: bool = Field(default=True, description="Enforce the rate limits below")
+    rate_limit_anonymous: str = Field(
+        default="60/minute", description="Requests per client address without an API key"
+    )
+    rate_limit_partner: str = Field(default="600/minute", description="Requests per partner key")
+    rate_limit_operations: str = Field(
+        default="1200/minute", description="Requests per operations key"
+    )
+    rate_limit_admin: str = Field(default="1200/minute", description="Requests per admin key")
+    query_cost_anonymous: int = Field(
+        default=10_000, ge=1, description="Largest estimated cost of one query without a key"
+    )
+    query_cost_partner: int = Field(default=25_000, ge=1, description="Query cost budget, partner")
+    query_cost_operations: int = Field(
+        default=50_000, ge=1, description="Query cost budget, operations"
+    )
+    query_cost_admin: int = Field(default=100_000, ge=1, description="Query cost budget, admin")
+    request_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body that is not a file upload (multipart), in bytes",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -75,6 +98,16 @@ class Settings(BaseSettings):
         backend = make_url(value).get_backend_name()
         if backend not in {"sqlite", "postgresql"}:
             raise ValueError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
+        return value
+
+    @field_validator(
+        "rate_limit_anonymous", "rate_limit_partner", "rate_limit_operations", "rate_limit_admin"
+    )
+    @classmethod
+    def _rate_is_parseable(cls, value: str) -> str:
+        from shared.access.ratelimit import parse_rate
+
+        parse_rate(value)  # raises ValueError naming what is wrong
         return value
 
     @field_validator("redis_url")

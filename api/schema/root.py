@@ -9,6 +9,8 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from api.context import Context
+from api.limits import AccessGuard
+from api.schema.access import AccessMutation, AccessQuery
 from shared.jobs import request_coverage_recompute
 from shared.models import ImportJob as ImportJobModel
 
@@ -37,7 +39,7 @@ class ImportJob:
 
 
 @strawberry.type(description="Read access.")
-class Query:
+class Query(AccessQuery):
     @strawberry.field(description="One job by id.")
     async def import_job(self, info: Info[Context, None], id: strawberry.ID) -> ImportJob | None:
         async with info.context.db.new_async_session() as session:
@@ -48,7 +50,7 @@ class Query:
 
 
 @strawberry.type(description="Changes.")
-class Mutation:
+class Mutation(AccessMutation):
     @strawberry.mutation(description="Queue a recalculation of all coverage figures.")
     async def recompute_coverage(self, info: Info[Context, None]) -> ImportJob:
         from starlette.concurrency import run_in_threadpool
@@ -63,4 +65,4 @@ class Mutation:
         return ImportJob.from_model(job)
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation)
+schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[AccessGuard])

@@ -1,0 +1,191 @@
+"""Who is calling: ``Authorization: Bearer <token>`` resolved into a Principal, and rate limits.
+
+Runs as ASGI middleware in front of /graphql, so a bad key or an exhausted budget is refused
+before GraphQL parses anything: 401 for a bad, expired or revoked key (never a silent fallback
+to anonymous), 429 with Retry-After past the rate limit. Keys are looked up on every request
+(one indexed read, no cache), so a revocation takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.context import ANONYMOUS, Context, Principal
+from api.limits import send_error
+from shared.access import keys
+from shared.access.ratelimit import RateLimiter, build_rate_limiter, rate_for
+from shared.audit import Actor
+from shared.config import Settings
+from shared.db import Database
+from shared.models import ApiKey, Role
+
+log = logging.getLogger(__name__)
+
+PROTECTED_PATH = "/graphql"
+PRINCIPAL_STATE = "principal"
+
+
+def principal_of(scope: Scope) -> Principal:
+    """The principal the middleware resolved for this request."""
+    principal = scope.get("state", {}).get(PRINCIPAL_STATE)
+    if principal is None:
+        headers = dict(scope.get("headers") or [])
+        # Without the middleware a key would be ignored: refuse rather than serve anonymously.
+        if b"authorization" in headers:
+            raise RuntimeError("AccessMiddleware is not installed; API keys cannot be checked")
+        return ANONYMOUS
+    assert isinstance(principal, Principal)
+    return principal
+
+
+def actor_for(context: Context) -> Actor:
+    """The audit actor of a GraphQL request."""
+    principal = context.principal
+    return Actor(
+        name=principal.actor, api_key_id=principal.api_key_id, request_id=context.request_id
+    )
+
+
+def client_address(scope: Scope) -> str:
+    # uvicorn's proxy_headers puts the forwarded address here when the proxy is trusted.
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class AccessMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        db: Database,
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.settings = settings
+        self.limiter = limiter or build_rate_limiter(settings)
+        self._rates = {role: rate_for(settings, role) for role in Role}
+        self._touched: dict[int, float] = {}  # key id -> monotonic time of the last touch
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(
+            PROTECTED_PATH
+        ):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"authorization")
+        principal = ANONYMOUS
+        if header is not None:
+            try:
+                principal = await self._authenticate(header.decode("latin-1"))
+            except keys.InvalidToken as exc:
+                # Failed attempts spend the address's anonymous budget, so a flood of bad
+                # keys is throttled like any other anonymous traffic.
+                if await self._limited(scope, send, f"addr:{client_address(scope)}", Role.anonymous):
+                    return
+                await self._unauthenticated(scope, send, exc.reason)
+                return
+        bucket = (
+            f"key:{principal.api_key_id}"
+            if principal.api_key_id is not None
+            else f"addr:{client_address(scope)}"
+        )
+        if await self._limited(scope, send, bucket, principal.role):
+            return
+        scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, header: str) -> Principal:
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise keys.InvalidToken("the Authorization header must be 'Bearer <API key>'")
+        token = token.strip()
+        prefix = keys.token_prefix(token)
+        async with self.db.new_async_session() as session:
+            key = (
+                await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
+            ).scalar_one_or_none()
+        now = datetime.now(UTC)
+        key = keys.check_token(key, token, now)
+        self._touch_later(key, now)
+        return Principal(
+            role=key.role, api_key_id=key.id, name=key.name, province_code=key.province_code
+        )
+
+    def _touch_later(self, key: ApiKey, now: datetime) -> None:
+        """Record last use at most once a minute per key, off the request's path."""
+        if key.last_used_at is not None and now - key.last_used_at < keys.LAST_USED_RESOLUTION:
+            return
+        moment = time.monotonic()
+        last = self._touched.get(key.id)
+        if last is not None and moment - last < keys.LAST_USED_RESOLUTION.total_seconds():
+            return
+        self._touched[key.id] = moment
+        task = asyncio.get_running_loop().create_task(self._touch(key.id, now))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _touch(self, key_id: int, now: datetime) -> None:
+        try:
+            async with self.db.async_engine.begin() as conn:
+                await conn.execute(keys.touch_statement(key_id, now))
+        except Exception as exc:  # informative only: never fail or delay a request for it
+            log.warning("could not record last use of API key %s: %s", key_id, exc)
+
+    async def wait_for_background(self) -> None:
+        """Let pending last-use writes finish (shutdown, tests)."""
+        if self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def _limited(self, scope: Scope, send: Send, bucket: str, role: Role) -> bool:
+        if not self.settings.rate_limit_enabled:
+            return False
+        rate = self._rates[role]
+        decision = await self.limiter.hit(bucket, rate)
+        if decision.allowed:
+            return False
+        retry = decision.retry_after_header
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4429})
+            return True
+        await send_error(
+            send,
+            429,
+            f"Too many requests: the limit is {rate.count} per {rate.period:g} seconds."
+            f" Retry in {retry} s.",
+            "RATE_LIMITED",
+            headers={"Retry-After": retry},
+            retryAfter=int(retry),
+        )
+        return True
+
+    @staticmethod
+    async def _unauthenticated(scope: Scope, send: Send, reason: str) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4401})
+            return
+        await send_error(
+            send,
+            401,
+            f"Unauthenticated: {reason}.",
+            "UNAUTHENTICATED",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+
+def find_access_middleware(app: Any) -> AccessMiddleware | None:
+    """The AccessMiddleware instance inside a built Starlette app (for tests and shutdown)."""
+    node = getattr(app, "middleware_stack", None)
+    while node is not None:
+        if isinstance(node, AccessMiddleware):
+            return node
+        node = getattr(node, "app", None)
+    return None

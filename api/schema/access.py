@@ -1,0 +1,256 @@
+"""API keys and the audit log over GraphQL: administrators only.
+
+``AccessQuery`` and ``AccessMutation`` are mixins of the root Query and Mutation types.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.auth import actor_for
+from api.context import Context
+from api.errors import bad_input, not_found
+from api.pagination import Connection, build_connection, decode_cursor, page_size
+from api.permissions import IsAdmin
+from shared.access import keys
+from shared.access.auditlog import AuditFilter, audit_page
+from shared.db import Database
+from shared.models import ApiKey as ApiKeyModel
+from shared.models import AuditEntry as AuditEntryModel
+from shared.models import Role
+
+
+@strawberry.enum(description="What a key may do; each role includes the ones before it.")
+class ApiKeyRole(Enum):
+    PARTNER = "partner"
+    OPERATIONS = "operations"
+    ADMIN = "admin"
+
+
+@strawberry.type(name="ApiKey", description="An API key. Its token was shown once, at creation.")
+class ApiKeyType:
+    id: strawberry.ID = strawberry.field(description="The key's id.")
+    prefix: str = strawberry.field(description="The visible start of the token, kdp_<prefix>_.")
+    name: str = strawberry.field(description="Who or what the key is for.")
+    role: ApiKeyRole = strawberry.field(description="What the key may do.")
+    province_code: str | None = strawberry.field(
+        description="A partner key's province; profiles elsewhere are invisible to it."
+    )
+    created_at: datetime = strawberry.field(description="When the key was issued.")
+    created_by: str | None = strawberry.field(description="Who issued it.")
+    expires_at: datetime | None = strawberry.field(description="When it stops working.")
+    last_used_at: datetime | None = strawberry.field(
+        description="Last request made with it, to the minute."
+    )
+    revoked_at: datetime | None = strawberry.field(description="When it was revoked.")
+    active: bool = strawberry.field(description="Neither revoked nor expired.")
+
+    @classmethod
+    def from_model(cls, key: ApiKeyModel, now: datetime | None = None) -> ApiKeyType:
+        now = now or datetime.now().astimezone()
+        expired = key.expires_at is not None and key.expires_at <= now
+        return cls(
+            id=strawberry.ID(str(key.id)),
+            prefix=key.prefix,
+            name=key.name,
+            role=ApiKeyRole(key.role.value),
+            province_code=key.province_code,
+            created_at=key.created_at,
+            created_by=key.created_by,
+            expires_at=key.expires_at,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
+            active=key.revoked_at is None and not expired,
+        )
+
+
+@strawberry.type(description="A new key and its token. Store the token now: it is not kept.")
+class CreatedApiKey:
+    key: ApiKeyType = strawberry.field(description="The new key.")
+    token: str = strawberry.field(description="Send it as `Authorization: Bearer <token>`.")
+
+
+@strawberry.input(description="A key to issue.")
+class CreateApiKeyInput:
+    name: str = strawberry.field(description="Who or what the key is for, e.g. 'Bank X credit'.")
+    role: ApiKeyRole = strawberry.field(description="What the key may do.")
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When it stops working; never if left out."
+    )
+    province_code: str | None = strawberry.field(
+        default=None, description="Limit a partner key to one province, e.g. '64'."
+    )
+
+
+@strawberry.type(name="AuditEntry", description="One change: who, what, before and after.")
+class AuditEntryType:
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    at: datetime = strawberry.field(description="When the change committed.")
+    actor: str = strawberry.field(description="key:<name>, cli:<user> or system.")
+    api_key_id: strawberry.ID | None = strawberry.field(description="The key used, if any.")
+    operation: str = strawberry.field(description="What was done, e.g. apikey.create.")
+    target_type: str | None = strawberry.field(description="Kind of thing changed.")
+    target_id: str | None = strawberry.field(description="Which one.")
+    before: JSON | None = strawberry.field(description="Values before the change.")
+    after: JSON | None = strawberry.field(description="Values after the change.")
+    request_id: str | None = strawberry.field(description="The request that made the change.")
+
+    @classmethod
+    def from_model(cls, entry: AuditEntryModel) -> AuditEntryType:
+        return cls(
+            id=strawberry.ID(str(entry.id)),
+            at=entry.at,
+            actor=entry.actor,
+            api_key_id=None if entry.api_key_id is None else strawberry.ID(str(entry.api_key_id)),
+            operation=entry.operation,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+            before=entry.before,
+            after=entry.after,
+            request_id=entry.request_id,
+        )
+
+
+@strawberry.input(description="Audit entries to find; every given condition must hold.")
+class AuditLogFilter:
+    operation: str | None = strawberry.field(
+        default=None, description="Exact operation, or a family like 'apikey.*'."
+    )
+    target_type: str | None = strawberry.field(default=None, description="e.g. cooperative.")
+    target_id: str | None = strawberry.field(default=None, description="The target's id.")
+    api_key_id: strawberry.ID | None = strawberry.field(default=None, description="Key used.")
+    actor: str | None = strawberry.field(default=None, description="e.g. key:ops-team.")
+    request_id: str | None = strawberry.field(default=None, description="One request's changes.")
+    since: datetime | None = strawberry.field(default=None, description="At or after this time.")
+    until: datetime | None = strawberry.field(default=None, description="Before this time.")
+
+    def to_service(self) -> AuditFilter:
+        key_id: int | None = None
+        if self.api_key_id is not None:
+            if not str(self.api_key_id).isdigit():
+                raise bad_input("`apiKeyId` is not a key id", argument="filter.apiKeyId")
+            key_id = int(self.api_key_id)
+        return AuditFilter(
+            operation=self.operation,
+            target_type=self.target_type,
+            target_id=self.target_id,
+            api_key_id=key_id,
+            actor=self.actor,
+            request_id=self.request_id,
+            since=self.since,
+            until=self.until,
+        )
+
+
+def _in_transaction(db: Database, work: Any, *args: Any, **kwargs: Any) -> Any:
+    with db.transaction() as session:
+        return work(session, *args, **kwargs)
+
+
+def _create(
+    session: Session, actor: Any, data: CreateApiKeyInput
+) -> tuple[ApiKeyType, str]:
+    issued = keys.create_key(
+        session,
+        actor,
+        name=data.name,
+        role=Role(data.role.value),
+        expires_at=data.expires_at,
+        province_code=data.province_code,
+    )
+    return ApiKeyType.from_model(issued.key), issued.token
+
+
+def _revoke(session: Session, actor: Any, key_id: int) -> ApiKeyType:
+    return ApiKeyType.from_model(keys.revoke_key(session, actor, key_id))
+
+
+@strawberry.type
+class AccessQuery:
+    @strawberry.field(
+        permission_classes=[IsAdmin], description="API keys, active ones unless told otherwise."
+    )
+    async def api_keys(
+        self, info: Info[Context, None], include_revoked: bool = False
+    ) -> list[ApiKeyType]:
+        rows = await run_in_threadpool(
+            _in_transaction, info.context.db, keys.list_keys, include_revoked=include_revoked
+        )
+        return [ApiKeyType.from_model(row) for row in rows]
+
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="The audit log, newest first: every change, import and key change.",
+    )
+    async def audit_log(
+        self,
+        info: Info[Context, None],
+        filter: AuditLogFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AuditEntryType]:
+        size = page_size(first)
+        cursor = decode_cursor(after, 1)
+        before_id: int | None = None
+        if cursor is not None:
+            if not isinstance(cursor[0], int):
+                raise bad_input("`after` is not a cursor of this list", argument="after")
+            before_id = cursor[0]
+        conditions = filter.to_service() if filter else AuditFilter()
+        page = await run_in_threadpool(
+            _in_transaction, info.context.db, audit_page, conditions, first=size + 1, before_id=before_id
+        )
+        return build_connection(
+            page.entries,
+            size,
+            key=lambda entry: [entry.id],
+            node=AuditEntryType.from_model,
+            after_given=after is not None,
+        )
+
+
+@strawberry.type
+class AccessMutation:
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Issue an API key. The answer holds its token, the only time it is shown.",
+    )
+    async def create_api_key(
+        self, info: Info[Context, None], input: CreateApiKeyInput
+    ) -> CreatedApiKey:
+        actor = actor_for(info.context)
+        try:
+            key, token = await run_in_threadpool(_in_transaction, info.context.db, _create, actor, input)
+        except keys.KeyInputError as exc:
+            raise bad_input(
+                f"{exc.field}: {exc.reason}", argument=f"input.{_graphql_field(exc.field)}"
+            ) from None
+        return CreatedApiKey(key=key, token=token)
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Revoke an API key: it stops working on the next request.",
+    )
+    async def revoke_api_key(self, info: Info[Context, None], id: strawberry.ID) -> ApiKeyType:
+        if not str(id).isdigit():
+            raise not_found(f"no API key {id}")
+        actor = actor_for(info.context)
+        try:
+            result: ApiKeyType = await run_in_threadpool(
+                _in_transaction, info.context.db, _revoke, actor, int(id)
+            )
+        except keys.KeyNotFound:
+            raise not_found(f"no API key {id}") from None
+        return result
+
+
+def _graphql_field(field: str) -> str:
+    return {"province": "provinceCode", "expires": "expiresAt"}.get(field, field)

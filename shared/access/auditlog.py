@@ -1,0 +1,71 @@
+"""Reading the audit log: filters and keyset pagination, newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from shared.models import AuditEntry
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Every given condition must hold. ``operation`` ending in ``.*`` matches a family."""
+
+    operation: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    api_key_id: int | None = None
+    actor: str | None = None
+    request_id: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    has_next_page: bool
+
+
+def _filtered(query: Select[tuple[AuditEntry]], f: AuditFilter) -> Select[tuple[AuditEntry]]:
+    if f.operation is not None:
+        if f.operation.endswith(".*"):
+            family = f.operation[:-1]
+            escaped = family.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(AuditEntry.operation.like(f"{escaped}%", escape="\\"))
+        else:
+            query = query.where(AuditEntry.operation == f.operation)
+    if f.target_type is not None:
+        query = query.where(AuditEntry.target_type == f.target_type)
+    if f.target_id is not None:
+        query = query.where(AuditEntry.target_id == f.target_id)
+    if f.api_key_id is not None:
+        query = query.where(AuditEntry.api_key_id == f.api_key_id)
+    if f.actor is not None:
+        query = query.where(AuditEntry.actor == f.actor)
+    if f.request_id is not None:
+        query = query.where(AuditEntry.request_id == f.request_id)
+    if f.since is not None:
+        query = query.where(AuditEntry.at >= f.since)
+    if f.until is not None:
+        query = query.where(AuditEntry.at < f.until)
+    return query
+
+
+def audit_page(
+    session: Session, f: AuditFilter, *, first: int, before_id: int | None = None
+) -> AuditPage:
+    """Up to ``first`` entries with ids below ``before_id``, newest (highest id) first.
+
+    Ids grow with time, so ordering by id is ordering by insertion and gives a stable keyset
+    cursor even when entries share a timestamp.
+    """
+    query = _filtered(select(AuditEntry), f)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    rows = list(session.execute(query.order_by(AuditEntry.id.desc()).limit(first + 1)).scalars())
+    return AuditPage(entries=rows[:first], has_next_page=len(rows) > first)

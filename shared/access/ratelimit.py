@@ -1,0 +1,183 @@
+"""Rate limiting with GCRA (the generic cell rate algorithm), in memory or in Redis.
+
+GCRA keeps one number per client, the "theoretical arrival time", and allows a burst of up to
+the whole limit followed by an even pace; unlike fixed windows it never lets twice the limit
+through around a window boundary. The embedded runtime (one process) counts in memory; with
+Redis every API process shares the counts through one atomic script.
+
+If Redis cannot be reached the limiter lets requests through and logs it: an outage of the
+limiter should not become an outage of the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from shared.config import Settings
+    from shared.models import Role
+
+log = logging.getLogger(__name__)
+
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$")
+_UNIT_SECONDS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``count`` requests per ``period`` seconds."""
+
+    count: int
+    period: float
+
+    @property
+    def interval(self) -> float:
+        return self.period / self.count
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period:g}s"
+
+
+def parse_rate(text: str) -> Rate:
+    """``"60/minute"``, ``"1000/hour"``, ``"10/30s"``, ``"5/sec"``."""
+    match = _RATE_RE.match(text.lower())
+    if match is None:
+        raise ValueError(
+            f"rate {text!r} is not like 60/minute (units: second, minute, hour, day)"
+        )
+    count = int(match.group(1))
+    multiple = int(match.group(2) or 1)
+    if count <= 0 or multiple <= 0:
+        raise ValueError(f"rate {text!r} must allow at least one request per period")
+    return Rate(count=count, period=float(multiple * _UNIT_SECONDS[match.group(3)]))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: float  # seconds until the next request would be allowed; 0 when allowed
+
+    @property
+    def retry_after_header(self) -> str:
+        return str(max(1, math.ceil(self.retry_after)))
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, rate: Rate) -> Decision: ...
+
+    async def close(self) -> None: ...
+
+
+def _gcra(stored_tat: float | None, now: float, rate: Rate) -> tuple[Decision, float | None]:
+    """The decision and the new arrival time to store (None: store nothing)."""
+    tat = max(stored_tat if stored_tat is not None else now, now)
+    new_tat = tat + rate.interval
+    allow_at = new_tat - rate.period
+    if now < allow_at:
+        return Decision(False, rate.count, 0, allow_at - now), None
+    remaining = int((rate.period - (new_tat - now)) / rate.interval + 1e-9)
+    return Decision(True, rate.count, remaining, 0.0), new_tat
+
+
+class MemoryRateLimiter:
+    """Counts in this process (embedded runtime). Called from the event loop only."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._tat: dict[str, float] = {}
+        self._clock = clock or time.monotonic
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        now = self._clock()
+        decision, new_tat = _gcra(self._tat.get(key), now, rate)
+        if new_tat is not None:
+            if len(self._tat) >= self.MAX_KEYS:
+                self._prune(now)
+            self._tat[key] = new_tat
+        return decision
+
+    def _prune(self, now: float) -> None:
+        # An arrival time in the past means a full budget: forgetting it changes nothing.
+        self._tat = {k: v for k, v in self._tat.items() if v > now}
+
+    async def close(self) -> None:
+        self._tat.clear()
+
+
+# Redis's own clock, so API processes on different hosts agree. Floats travel as strings
+# because Lua numbers returned to Redis are truncated to integers.
+_GCRA_SCRIPT = """
+local period = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - period
+if now < allow_at then
+  return {0, tostring(allow_at - now), 0}
+end
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000))
+return {1, '0', math.floor((period - (new_tat - now)) / interval + 0.000000001)}
+"""
+
+
+class RedisRateLimiter:
+    """Counts in Redis, shared by every API process."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        from redis.asyncio import Redis
+
+        self._client: Redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self._prefix = f"{namespace}:ratelimit:"
+        self._script = self._client.register_script(_GCRA_SCRIPT)
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        from redis.exceptions import RedisError
+
+        try:
+            allowed, retry_after, remaining = await self._script(
+                keys=[self._prefix + key], args=[repr(rate.period), repr(rate.interval)]
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("rate limiter unavailable, letting the request through: %s", exc)
+            return Decision(True, rate.count, rate.count, 0.0)
+        return Decision(bool(allowed), rate.count, int(remaining), float(retry_after))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def build_rate_limiter(settings: Settings) -> RateLimiter:
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, settings.redis_namespace)
+    return MemoryRateLimiter()
+
+
+def rate_for(settings: Settings, role: Role) -> Rate:
+    """The configured rate of a role (anonymous: per client address; others: per key)."""
+    value: str = getattr(settings, f"rate_limit_{role.value}")
+    return parse_rate(value)
