@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import exists, select
+
 from shared.db import Database
+from shared.jobs import enqueue_job
+from shared.models import ImportJob, JobKind, JobStatus, Region
 
 log = logging.getLogger(__name__)
 
@@ -12,7 +16,26 @@ log = logging.getLogger(__name__)
 def queue_bundled_import_if_empty(db: Database) -> int | None:
     """Queue an import of the bundled 2025 edition when no region exists; returns the job id.
 
-    Placeholder until the village importer lands: it does nothing yet.
+    A village job already queued or running (a previous start that was stopped early) is
+    left to finish instead of queueing a second one.
     """
-    log.warning("bundled village import is not available yet")
-    return None
+    from shared.villages.bundled import BUNDLED_EDITION
+    from shared.villages.service import ACTOR_NAME, create_bundled_job
+
+    with db.sync_session() as session:
+        if session.execute(select(exists().where(Region.id.is_not(None)))).scalar():
+            return None
+        pending = session.execute(
+            select(ImportJob.id).where(
+                ImportJob.kind == JobKind.villages,
+                ImportJob.status.in_((JobStatus.queued, JobStatus.running)),
+            )
+        ).first()
+    if pending is not None:
+        log.info("village import job %s is already pending; not queueing another", pending.id)
+        enqueue_job(ACTOR_NAME, pending.id)  # the in-process broker lost it with the last run
+        return int(pending.id)
+    job = create_bundled_job(db, edition=BUNDLED_EDITION)
+    enqueue_job(ACTOR_NAME, job.id)
+    log.info("queued job %s: import of the bundled village list (edition 2025)", job.id)
+    return job.id

@@ -1,0 +1,301 @@
+"""Validation of the rows of an edition: codes, names, kinds, parents, duplicates.
+
+The code says everything structural: its shape gives the level, its prefix the parent, the
+regency number the kind (01-69 kabupaten, 71-99 kota) and the village number's first digit the
+village kind (1 kelurahan, 2 desa, 3 desa adat, a customary desa). Names are checked, and
+whitespace in them normalised with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from shared.models import RegionKind, RegionLevel
+from shared.villages import problems as p
+from shared.villages.problems import Report
+from shared.villages.readers import SourceRow
+
+CODE_SHAPE = re.compile(r"\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?")
+LEVEL_BY_LENGTH = {
+    2: RegionLevel.province,
+    5: RegionLevel.regency,
+    8: RegionLevel.district,
+    13: RegionLevel.village,
+}
+PARENT_LENGTH = {RegionLevel.regency: 2, RegionLevel.district: 5, RegionLevel.village: 8}
+MAX_NAME = 200
+
+# "KAB. PASER" (older editions), "Kabupaten Paser", "Kabupaten Administrasi Kepulauan Seribu".
+_KABUPATEN_NAME = re.compile(r"^(kab\.|kab\s|kabupaten\s)", re.IGNORECASE)
+_KOTA_NAME = re.compile(r"^kota\s", re.IGNORECASE)
+
+KIND_WORDS = {
+    "kabupaten": RegionKind.kabupaten,
+    "kab": RegionKind.kabupaten,
+    "kota": RegionKind.kota,
+    "desa": RegionKind.desa,
+    "desa adat": RegionKind.desa,
+    "kelurahan": RegionKind.kelurahan,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRegion:
+    code: str
+    level: RegionLevel
+    name: str
+    kind: RegionKind | None
+    customary: bool
+    file: str
+    line: int
+
+    @property
+    def parent_code(self) -> str | None:
+        length = PARENT_LENGTH.get(self.level)
+        return None if length is None else self.code[:length]
+
+
+@dataclass(slots=True)
+class Edition:
+    """The validated content of a file: every region by code, parents before children."""
+
+    regions: dict[str, ParsedRegion]
+    rows_read: int
+
+    def count(self, level: RegionLevel) -> int:
+        return sum(1 for r in self.regions.values() if r.level is level)
+
+
+def kind_of(code: str, level: RegionLevel) -> tuple[RegionKind | None, bool] | str:
+    """The kind (and customary flag) a code implies, or the reason the code is impossible."""
+    if level is RegionLevel.province:
+        return (None, False) if code != "00" else "province number 00 does not exist"
+    if level is RegionLevel.regency:
+        number = int(code[3:5])
+        if 1 <= number <= 69:
+            return RegionKind.kabupaten, False
+        if 71 <= number <= 99:
+            return RegionKind.kota, False
+        return f"regency number {code[3:5]} is neither kabupaten (01-69) nor kota (71-99)"
+    if level is RegionLevel.district:
+        return (None, False) if code[6:8] != "00" else "district number 00 does not exist"
+    digit = code[9]
+    if digit == "1":
+        return RegionKind.kelurahan, False
+    if digit == "2":
+        return RegionKind.desa, False
+    if digit == "3":
+        return RegionKind.desa, True
+    return p.BAD_VILLAGE_DIGIT
+
+
+def _control_characters(name: str) -> list[str]:
+    return [f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in ("Cc", "Cf")]
+
+
+def validate(
+    rows: Iterable[SourceRow],
+    report: Report,
+    *,
+    on_row: Callable[[int], None] | None = None,
+    every: int = 10_000,
+) -> Edition:
+    """Check every row; return what is valid (meaningless when ``report.failed()``)."""
+    regions: dict[str, ParsedRegion] = {}
+    count = 0
+    for row in rows:
+        count += 1
+        if on_row is not None and count % every == 0:
+            on_row(count)
+        region = _check_row(row, regions, report)
+        if region is not None:
+            regions[region.code] = region
+    if on_row is not None:
+        on_row(count)
+    for region in regions.values():
+        parent = region.parent_code
+        if parent is not None and parent not in regions:
+            report.error(
+                p.MISSING_PARENT,
+                f"{region.level.value} {region.code} has no parent: {parent} is not in the file",
+                file=region.file,
+                line=region.line,
+                field="code",
+                value=region.code,
+            )
+    # Parents first, whatever order the file had (inserts need parent ids).
+    order = {RegionLevel.province: 0, RegionLevel.regency: 1, RegionLevel.district: 2}
+    ordered = dict(sorted(regions.items(), key=lambda item: (order.get(item[1].level, 3), item[0])))
+    return Edition(regions=ordered, rows_read=count)
+
+
+def _check_row(
+    row: SourceRow, regions: dict[str, ParsedRegion], report: Report
+) -> ParsedRegion | None:
+    code = row.code.strip()
+    if code != row.code:
+        report.warning(
+            p.WHITESPACE, "spaces around the code were removed", field="code", value=row.code,
+            file=row.file,
+            line=row.line,
+        )  # fmt: skip
+    if not CODE_SHAPE.fullmatch(code):
+        report.error(
+            p.BAD_CODE,
+            "the code must look like 64, 64.72, 64.72.05 or 64.72.05.1003",
+            field="code",
+            value=row.code,
+            file=row.file,
+            line=row.line,
+        )
+        return None
+    level = LEVEL_BY_LENGTH[len(code)]
+    implied = kind_of(code, level)
+    if isinstance(implied, str):
+        if implied == p.BAD_VILLAGE_DIGIT:
+            report.error(
+                p.BAD_VILLAGE_DIGIT,
+                "a village number starts with 1 (kelurahan), 2 (desa) or 3 (desa adat),"
+                f" not {code[9]}",
+                field="code",
+                value=code,
+                file=row.file,
+                line=row.line,
+            )
+        else:
+            report.error(
+                p.BAD_CODE, implied, field="code", value=code, file=row.file, line=row.line
+            )
+        return None
+    kind, customary = implied
+    ok = True
+    if row.expected_level is not None and row.expected_level is not level:
+        report.error(
+            p.WRONG_LEVEL,
+            f"a {level.value} code in the file of {row.expected_level.value} rows",
+            field="code",
+            value=code,
+            file=row.file,
+            line=row.line,
+        )
+        ok = False
+
+    name = _check_name(row, report)
+    if name is None:
+        ok = False
+
+    if row.parent is not None and row.parent.strip():
+        expected_parent = code[: PARENT_LENGTH[level]] if level in PARENT_LENGTH else ""
+        if row.parent.strip() != expected_parent:
+            report.error(
+                p.PARENT_MISMATCH,
+                f"the parent code must be the code's prefix {expected_parent or '(none)'}",
+                field="parent_code",
+                value=row.parent,
+                file=row.file,
+                line=row.line,
+            )
+            ok = False
+
+    if row.kind is not None and row.kind.strip():
+        stated = KIND_WORDS.get(row.kind.strip().lower())
+        if stated is not kind:
+            says = kind.value if kind else "no kind"
+            report.error(
+                p.KIND_MISMATCH,
+                f"the code {code} says {says}" + (" (desa adat)" if customary else ""),
+                field="kind",
+                value=row.kind,
+                file=row.file,
+                line=row.line,
+            )
+            ok = False
+
+    if name is not None and level is RegionLevel.regency:
+        named: RegionKind | None = None
+        if _KOTA_NAME.match(name):
+            named = RegionKind.kota
+        elif _KABUPATEN_NAME.match(name):
+            named = RegionKind.kabupaten
+        if named is not None and named is not kind:
+            assert kind is not None
+            report.error(
+                p.KIND_NAME_MISMATCH,
+                f"the name says {named.value} but regency number {code[3:5]} is a {kind.value}"
+                " (01-69 kabupaten, 71-99 kota)",
+                field="name",
+                value=name,
+                file=row.file,
+                line=row.line,
+            )
+            ok = False
+
+    if not ok or name is None:
+        return None
+    seen = regions.get(code)
+    if seen is not None:
+        if seen.name == name:
+            report.warning(
+                p.DUPLICATE_ROW,
+                f"the same row as line {seen.line} of {seen.file}; kept once",
+                field="code",
+                value=code,
+                file=row.file,
+                line=row.line,
+            )
+        else:
+            report.error(
+                p.DUPLICATE_CODE,
+                f"code {code} is already on line {seen.line} of {seen.file}"
+                f" with another name ({seen.name!r})",
+                field="code",
+                value=code,
+                file=row.file,
+                line=row.line,
+            )
+        return None
+    return ParsedRegion(code, level, name, kind, customary, row.file, row.line)
+
+
+def _check_name(row: SourceRow, report: Report) -> str | None:
+    raw = row.name
+    controls = _control_characters(raw)
+    if controls:
+        report.error(
+            p.CONTROL_CHARACTER,
+            f"the name holds control character(s) {', '.join(sorted(set(controls)))}",
+            field="name",
+            value=raw,
+            file=row.file,
+            line=row.line,
+        )
+        return None
+    name = " ".join(raw.split())
+    if not name:
+        report.error(
+            p.EMPTY_NAME, "the name is empty", field="name", value=raw, file=row.file, line=row.line
+        )
+        return None
+    if len(name) > MAX_NAME:
+        report.error(
+            p.NAME_TOO_LONG,
+            f"the name has {len(name)} characters; at most {MAX_NAME} fit",
+            field="name",
+            value=name,
+            file=row.file,
+            line=row.line,
+        )
+        return None
+    if name != raw:
+        report.warning(
+            p.WHITESPACE,
+            "whitespace in the name was normalised",
+            field="name",
+            value=raw,
+            file=row.file,
+            line=row.line,
+        )
+    return name

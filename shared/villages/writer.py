@@ -1,0 +1,78 @@
+"""Set-based writes for the importer: COPY on PostgreSQL, executemany on SQLite.
+
+The national list is 91,599 rows; ORM objects would cost seconds and hundreds of megabytes,
+so rows go to the driver as tuples, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert rows (tuples in ``columns`` order) in the session's transaction."""
+    connection = session.connection()
+    if is_postgres(session):
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    batch = [tuple(_sqlite_value(v) for v in row) for row in rows]
+    if batch:
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", batch
+        )
+
+
+def bulk_update(session: Session, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Run one UPDATE statement for many parameter sets (executemany)."""
+    if not rows:
+        return
+    if is_postgres(session):
+        session.execute(text(sql), list(rows))
+        return
+    session.execute(text(sql), [{k: _sqlite_value(v) for k, v in r.items()} for r in rows])
+
+
+def allocate_ids(session: Session, table: str, count: int) -> list[int]:
+    """Reserve ``count`` primary keys, so children can name parents before they are written."""
+    if count == 0:
+        return []
+    if is_postgres(session):
+        result = session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id'))"
+                " FROM generate_series(1, :count)"
+            ),
+            {"table": table, "count": count},
+        )
+        return [int(r[0]) for r in result]
+    # SQLite: the import holds the database's write lock, so max(id) cannot move under us.
+    start = session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
+    return list(range(int(start) + 1, int(start) + 1 + count))
+
+
+def _sqlite_value(value: Any) -> Any:
+    # Raw driver rows skip SQLAlchemy's type processing: store what UTCDateTime stores.
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    return value
