@@ -23,6 +23,7 @@ from tests.support import (
     IN_CI,
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
+    runtime_mismatch,
     truncate_all,
 )
 
@@ -100,6 +101,8 @@ def settings(database_url: str) -> Iterator[object]:
     os.environ["KOPDES_REDIS_NAMESPACE"] = f"kopdes-test-{SESSION_TAG}"
     os.environ["KOPDES_WORKER_METRICS"] = "false"
     os.environ["KOPDES_IMPORT_BUNDLED_ON_START"] = "false"
+    # Tests share one client address (and, on Redis, one counter store); tests/access enables it.
+    os.environ["KOPDES_RATE_LIMIT_ENABLED"] = "false"
     if TEST_REDIS_URL:
         os.environ["KOPDES_REDIS_URL"] = TEST_REDIS_URL
     else:
@@ -151,6 +154,23 @@ async def client(db: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        reason = runtime_mismatch(item)
+        if reason is None:
+            keep.append(item)
+        elif IN_CI:
+            deselected.append(item)
+        else:
+            item.add_marker(pytest.mark.skip(reason=reason))
+            keep.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

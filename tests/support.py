@@ -14,15 +14,23 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("KOPDES_TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("KOPDES_TEST_REDIS_URL") or None
 
-needs_postgres = pytest.mark.skipif(
-    TEST_DATABASE_URL is None, reason="set KOPDES_TEST_DATABASE_URL to run on PostgreSQL"
-)
-needs_redis = pytest.mark.skipif(
-    TEST_REDIS_URL is None, reason="set KOPDES_TEST_REDIS_URL to run on Redis"
-)
-embedded_only = pytest.mark.skipif(
-    TEST_REDIS_URL is not None, reason="embedded runtime only (no Redis configured)"
-)
+# Runtime markers. Outside CI a test for the other runtime is skipped with the reason; in CI,
+# where both runtimes run, it is deselected from the run it does not belong to (see conftest),
+# so a skip in CI always means something is wrong.
+needs_postgres = pytest.mark.postgres
+needs_redis = pytest.mark.redis
+embedded_only = pytest.mark.embedded
+
+
+def runtime_mismatch(item: pytest.Item) -> str | None:
+    """Why this test does not belong to the current runtime, or None if it does."""
+    if item.get_closest_marker("postgres") and TEST_DATABASE_URL is None:
+        return "set KOPDES_TEST_DATABASE_URL to run on PostgreSQL"
+    if item.get_closest_marker("redis") and TEST_REDIS_URL is None:
+        return "set KOPDES_TEST_REDIS_URL to run on Redis"
+    if item.get_closest_marker("embedded") and TEST_REDIS_URL is not None:
+        return "embedded runtime only (no Redis configured)"
+    return None
 
 
 def truncate_all(db: Any) -> None:

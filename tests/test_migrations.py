@@ -19,14 +19,13 @@ from shared.models import Base
 from tests.support import TEST_DATABASE_URL
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """A database with nothing in it, on each backend the run has."""
     if request.param == "sqlite":
         yield Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}")
         return
-    if TEST_DATABASE_URL is None:
-        pytest.skip("set KOPDES_TEST_DATABASE_URL to run on PostgreSQL")
+    assert TEST_DATABASE_URL is not None
     base = make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
     name = f"kopdes_mig_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
