@@ -33,6 +33,11 @@ def serve(
     if migrate:
         migrations.upgrade(settings)
     application = create_app(settings)
+    if settings.embedded:
+        # The in-process broker lost its messages with the last process: resume those jobs.
+        from shared.jobs import recover_interrupted_jobs
+
+        recover_interrupted_jobs(application.state.db)
     if settings.embedded and settings.import_bundled_on_start:
         from shared.villages.bootstrap import queue_bundled_import_if_empty
 
@@ -104,18 +109,14 @@ def coverage_recompute(
     wait: Annotated[bool, typer.Option(help="Compute here and now instead of queueing")] = True,
 ) -> None:
     """Recalculate coverage figures for the nation and every region."""
-    from shared.coverage.service import recompute
+    from shared.coverage.service import recompute_now
     from shared.db import get_database
     from shared.jobs import request_coverage_recompute
 
     db = get_database()
     if wait:
-        with db.transaction() as session:
-            result = recompute(session)
-        typer.echo(
-            f"coverage of {result.regions} scopes at data version {result.data_version}"
-            f" in {result.seconds:.2f}s"
-        )
+        job = recompute_now(db, requested_by="cli")
+        typer.echo(f"{job.message} in {job.timings.get('total', 0):.2f}s (job {job.id})")
     else:
         job = request_coverage_recompute(db, requested_by="cli")
         typer.echo(f"queued coverage job {job.id}")

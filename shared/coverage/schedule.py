@@ -1,23 +1,44 @@
-"""Telling coverage that the data changed.
+"""Telling coverage that the data changed, and coalescing the recalculations that follow.
 
 Every service that changes what coverage depends on (villages, cooperatives, their villages,
 stages, outlets, proposals) calls :func:`note_change` in its transaction. That bumps the data
 version (so current figures read as stale at once) and, once the transaction has committed,
-asks for a recalculation.
+asks for a recalculation with :func:`request_recompute`.
+
+A burst of changes must lead to one recalculation, across processes. The request is one
+conditional UPDATE of the single ``data_state`` row: it succeeds only when no request is
+pending (``coverage_requested_version <= coverage_version``), and the process whose UPDATE
+succeeds creates the one job, in the same transaction, and enqueues it with a short delay so
+the rest of the burst lands before it runs. Every other change of the burst finds the request
+pending and does nothing: the pending job reads the data version when it runs, after them.
+When the job starts it releases the request (:func:`release_request`) before reading the
+data, so a change committed while it computes asks for a fresh run instead of being lost.
+
+A request whose job never ran (its message lost, e.g. queued by a CLI process of the
+embedded runtime that exited) would block every later one; a request is therefore treated
+as pending only while a queued coverage job younger than ``ABANDONED_AFTER`` exists.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from shared.db import Database
+from shared.models import DataState, ImportJob, JobKind, JobStatus, utcnow
 from shared.state import bump_data_version
 
 log = logging.getLogger(__name__)
 
 _HOOKED = "kopdes_coverage_hooked"
+ACTOR_NAME = "recompute_coverage"
+
+# Long enough for a burst (a steward's edits, an import's follow-ups) to land in one run.
+COALESCE_DELAY_MS = 500
+ABANDONED_AFTER = timedelta(minutes=10)
 
 
 def note_change(session: Session) -> int:
@@ -37,9 +58,80 @@ def _forget(session: Session) -> None:
 def _after_commit(session: Session) -> None:
     session.info.pop(_HOOKED, None)
     from shared.db import get_database
-    from shared.jobs import request_coverage_recompute
 
     try:
-        request_coverage_recompute(get_database(), requested_by="system")
+        request_recompute(get_database(), requested_by="system")
     except Exception:  # the data committed; a lost trigger only delays fresh figures
         log.exception("could not queue a coverage recalculation")
+
+
+def request_recompute(
+    db: Database,
+    *,
+    requested_by: str | None = "system",
+    request_id: str | None = None,
+    delay_ms: int = COALESCE_DELAY_MS,
+) -> ImportJob | None:
+    """Ask for a recalculation unless one is already pending; returns the new job, if any."""
+    from shared.broker import BrokerUnavailable
+    from shared.jobs import FAILURE_CALLBACK, create_job, finish
+
+    with db.transaction() as session:
+        live_job = exists().where(
+            ImportJob.kind == JobKind.coverage,
+            ImportJob.status == JobStatus.queued,
+            ImportJob.created_at > utcnow() - ABANDONED_AFTER,
+        )
+        won = session.execute(
+            update(DataState)
+            .where(
+                DataState.id == 1,
+                DataState.coverage_version < DataState.data_version,
+                or_(
+                    DataState.coverage_requested_version <= DataState.coverage_version,
+                    ~live_job,
+                ),
+            )
+            .values(coverage_requested_version=DataState.data_version)
+            .returning(DataState.data_version)
+        ).scalar_one_or_none()
+        if won is None:
+            return None
+        job = create_job(
+            session,
+            JobKind.coverage,
+            params={"coalesced": True, "requested_at_version": int(won)},
+            requested_by=requested_by,
+            request_id=request_id,
+        )
+    from shared.broker import enqueue
+
+    try:
+        enqueue(ACTOR_NAME, job.id, delay_ms=delay_ms, on_failure=FAILURE_CALLBACK)
+    except BrokerUnavailable as exc:
+        with db.transaction() as session:
+            finish(session, job.id, JobStatus.failed, str(exc))
+        release_request(db)
+        raise
+    return job
+
+
+def release_request(db: Database) -> None:
+    """A coalesced job has started: the next change may request a new run."""
+    with db.transaction() as session:
+        session.execute(
+            update(DataState).where(DataState.id == 1).values(coverage_requested_version=-1)
+        )
+
+
+def pending(session: Session) -> bool:
+    """Whether a coalesced recalculation is waiting to run."""
+    state = session.execute(
+        select(DataState.coverage_requested_version, DataState.coverage_version).where(
+            DataState.id == 1
+        )
+    ).one()
+    return bool(state[0] > state[1])
+
+
+__all__ = ["COALESCE_DELAY_MS", "note_change", "pending", "release_request", "request_recompute"]

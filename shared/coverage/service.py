@@ -1,7 +1,29 @@
-"""Coverage recalculation, set-based: one INSERT ... SELECT per level, in one transaction.
+"""Coverage recalculation: every figure of every region in one set-based SQL statement.
 
-The figures of every region are replaced together with the data version they reflect, and a
-dated copy is appended to ``coverage_snapshots`` for trends.
+What is counted, and where (see also docs in the README's coverage section):
+
+* ``active_villages``, ``desa_count``, ``kelurahan_count``: villages of the current list
+  (retired ones excluded); desa adat count as desa.
+* ``covered_villages``: active villages with a cooperative, whatever its stage. The funnel
+  narrows it by the cooperative's stage: ``covered_formed`` (founding meeting held or later),
+  ``covered_legal_entity`` (SK AHU or later), ``covered_operational``.
+* ``coverage_percent`` = covered / active * 100, rounded to two places (0 with no villages).
+* ``retired_villages_with_cooperatives``: retired villages that still have a cooperative; the
+  cooperative keeps counting where its village lies.
+* ``cooperatives``, ``kdmp``, ``kkmp``, ``mergers`` (covering two or more villages),
+  ``mockups`` and ``outlets`` (by type, closed outlets excluded): each cooperative is counted
+  **once**, in the regions of its *home village*, the lowest village code it covers. A merger
+  spanning two districts or regencies therefore counts in one of them, and the counts add up
+  exactly from village to nation; the other villages of a merger still count as covered.
+* ``proposals_*``: proposals by status, in the region that proposed them and every region
+  above it (a regency's proposal counts in the regency, its province and the nation).
+
+How: one ``facts`` relation has one row per region (with the village measures and, for a
+cooperative's home village, the cooperative's) plus one row per proposal, each carrying the
+codes of the regions it lies in. On PostgreSQL a single ``GROUP BY GROUPING SETS`` pass turns it
+into the figures of all levels at once; SQLite, which lacks grouping sets, unions one GROUP BY
+per level over the materialised facts. The old figures are replaced and a snapshot of every
+level above the village is appended, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -9,18 +31,188 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
+from shared.db import Database
+from shared.jobs import create_job, finish
 from shared.models import (
     CoverageFigure,
-    CoverageSnapshot,
     DataState,
+    ImportJob,
+    JobKind,
+    JobStatus,
+    OutletType,
     utcnow,
 )
+from shared.models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
+
+# Recalculations serialise on this PostgreSQL advisory lock (SQLite's write lock does it there).
+ADVISORY_LOCK = 0x6B6F7064  # "kopd"
+
+MEASURES = (
+    "active_villages",
+    "desa_count",
+    "kelurahan_count",
+    "covered_villages",
+    "covered_formed",
+    "covered_legal_entity",
+    "covered_operational",
+    "cooperatives",
+    "kdmp",
+    "kkmp",
+    "mergers",
+    "mockups",
+    "retired_villages_with_cooperatives",
+    "proposals_total",
+    "proposals_submitted",
+    "proposals_approved",
+    "proposals_rejected",
+    "proposals_formed",
+)
+OUTLET_MEASURES = tuple(f"outlets_{t.value}" for t in OutletType)
+
+# Stage ranks (STAGE_ORDER) at which a covered village enters each step of the funnel.
+FORMED_RANK = 1  # founding meeting (rapat pendirian)
+LEGAL_ENTITY_RANK = 3  # SK AHU
+OPERATIONAL_RANK = 7
+
+_KEYS = """
+    r.province_code AS p,
+    CASE r.level WHEN 'province' THEN NULL WHEN 'regency' THEN r.code
+         ELSE r.regency_code END AS rg,
+    CASE r.level WHEN 'district' THEN r.code WHEN 'village' THEN r.district_code
+         ELSE NULL END AS d,
+    CASE r.level WHEN 'village' THEN r.code ELSE NULL END AS vc"""
+
+
+_FACT_COLUMNS = ("p", "rg", "d", "vc", *MEASURES, *OUTLET_MEASURES)
+
+
+def _facts_sql(materialized: bool) -> str:
+    active = "r.level = 'village' AND r.retired_edition_id IS NULL"
+    outlet_sums = ",\n".join(
+        f"SUM(CASE WHEN type = '{t.value}' THEN 1 ELSE 0 END) AS outlets_{t.value}"
+        for t in OutletType
+    )
+    outlet_cols = ",\n".join(f"COALESCE(o.outlets_{t.value}, 0)" for t in OutletType)
+    outlet_zeros = ", ".join("0" for _ in OutletType)
+    return f"""
+    homes AS (
+        SELECT cv.cooperative_id, MIN(v.code) AS home_code, COUNT(*) AS villages
+        FROM cooperative_villages cv JOIN regions v ON v.id = cv.village_id
+        GROUP BY cv.cooperative_id
+    ),
+    outlet_counts AS (
+        SELECT cooperative_id, {outlet_sums}
+        FROM outlets WHERE status <> 'closed'
+        GROUP BY cooperative_id
+    ),
+    facts ({", ".join(_FACT_COLUMNS)}) AS {"MATERIALIZED " if materialized else ""}(
+        SELECT {_KEYS},
+            CASE WHEN {active} THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND r.kind = 'desa' THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND r.kind = 'kelurahan' THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND c.id IS NOT NULL THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND c.stage_rank >= {FORMED_RANK} THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND c.stage_rank >= {LEGAL_ENTITY_RANK} THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND c.stage_rank >= {OPERATIONAL_RANK} THEN 1 ELSE 0 END,
+            CASE WHEN h.cooperative_id IS NOT NULL THEN 1 ELSE 0 END,
+            CASE WHEN h.cooperative_id IS NOT NULL AND c.kind = 'KDMP' THEN 1 ELSE 0 END,
+            CASE WHEN h.cooperative_id IS NOT NULL AND c.kind = 'KKMP' THEN 1 ELSE 0 END,
+            CASE WHEN h.villages >= 2 THEN 1 ELSE 0 END,
+            CASE WHEN h.cooperative_id IS NOT NULL AND c.is_mockup THEN 1 ELSE 0 END,
+            CASE WHEN r.retired_edition_id IS NOT NULL AND c.id IS NOT NULL THEN 1 ELSE 0 END,
+            0, 0, 0, 0, 0,
+            {outlet_cols}
+        FROM regions r
+        LEFT JOIN cooperative_villages cv ON cv.village_id = r.id
+        LEFT JOIN cooperatives c ON c.id = cv.cooperative_id
+        LEFT JOIN homes h ON h.cooperative_id = c.id AND h.home_code = r.code
+        LEFT JOIN outlet_counts o ON o.cooperative_id = h.cooperative_id
+        UNION ALL
+        SELECT {_KEYS},
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            1,
+            CASE WHEN pr.status = 'submitted' THEN 1 ELSE 0 END,
+            CASE WHEN pr.status = 'approved' THEN 1 ELSE 0 END,
+            CASE WHEN pr.status = 'rejected' THEN 1 ELSE 0 END,
+            CASE WHEN pr.status = 'formed' THEN 1 ELSE 0 END,
+            {outlet_zeros}
+        FROM proposals pr JOIN regions r ON r.id = pr.region_id
+    )"""
+
+
+def _figures_select(dialect: str, group: str | None) -> str:
+    """The SELECT list turning grouped facts into figure rows."""
+    sums = ",\n".join(f"COALESCE(SUM({m}), 0) AS {m}" for m in MEASURES)
+    json_fn = "jsonb_build_object" if dialect == "postgresql" else "json_object"
+    outlets = ", ".join(f"'{t.value}', COALESCE(SUM(outlets_{t.value}), 0)" for t in OutletType)
+    if dialect == "postgresql":
+        level = (
+            "CASE GROUPING(p, rg, d, vc) WHEN 15 THEN 'nation' WHEN 7 THEN 'province'"
+            " WHEN 11 THEN 'regency' WHEN 13 THEN 'district' ELSE 'village' END"
+        )
+        scope = "COALESCE(vc, d, rg, p, '')"
+    else:
+        assert group is not None
+        level = f"'{group}'"
+        scope = {
+            "nation": "''",
+            "province": "p",
+            "regency": "rg",
+            "district": "d",
+            "village": "vc",
+        }[group]
+    return f"""
+        SELECT {scope} AS scope_code, {level} AS level,
+            {sums},
+            CASE WHEN COALESCE(SUM(active_villages), 0) > 0
+                 THEN ROUND(100.0 * SUM(covered_villages) / SUM(active_villages), 2)
+                 ELSE 0 END AS coverage_percent,
+            {json_fn}({outlets}) AS outlets,
+            :data_version AS data_version, :computed_at AS computed_at"""
+
+
+def _insert_sql(dialect: str) -> str:
+    target = ", ".join(("scope_code", "level", *MEASURES, "coverage_percent", "outlets"))
+    # SQLite reads the facts five times: materialise them once. PostgreSQL reads them once.
+    facts = _facts_sql(materialized=dialect != "postgresql")
+    if dialect == "postgresql":
+        body = f"""
+            {_figures_select(dialect, None)}
+            FROM facts
+            GROUP BY GROUPING SETS ((), (p), (rg), (d), (vc))
+            HAVING GROUPING(p, rg, d, vc) = 15 OR COALESCE(vc, d, rg, p) IS NOT NULL"""
+    else:
+        parts = [f"{_figures_select(dialect, 'nation')} FROM facts"]
+        for level, key in (("province", "p"), ("regency", "rg"), ("district", "d")):
+            parts.append(
+                f"{_figures_select(dialect, level)} FROM facts WHERE {key} IS NOT NULL"
+                f" GROUP BY {key}"
+            )
+        # A village is its own group: no aggregation needed beyond the proposal rows.
+        parts.append(
+            f"{_figures_select(dialect, 'village')} FROM facts WHERE vc IS NOT NULL GROUP BY vc"
+        )
+        body = "\nUNION ALL\n".join(parts)
+    return f"""
+        INSERT INTO coverage_figures ({target}, data_version, computed_at)
+        WITH {facts}
+        {body}"""
+
+
+_SNAPSHOT_COLUMNS = ", ".join(
+    ("scope_code", "level", *MEASURES, "coverage_percent", "outlets", "data_version", "computed_at")
+)
+_SNAPSHOT_SQL = f"""
+    INSERT INTO coverage_snapshots ({_SNAPSHOT_COLUMNS})
+    SELECT {_SNAPSHOT_COLUMNS} FROM coverage_figures WHERE level <> 'village'"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,91 +220,153 @@ class RecomputeResult:
     data_version: int
     regions: int
     seconds: float
-
-
-_LEVEL_GROUP = {
-    # level name -> (column of regions that groups villages at that level)
-    "nation": "''",
-    "province": "v.province_code",
-    "regency": "v.regency_code",
-    "district": "v.district_code",
-    "village": "v.code",
-}
-
-
-def _level_sql(level: str) -> str:
-    group = _LEVEL_GROUP[level]
-    return f"""
-        SELECT {group} AS scope_code,
-               '{level}' AS level,
-               SUM(CASE WHEN v.retired_edition_id IS NULL THEN 1 ELSE 0 END) AS active_villages,
-               SUM(CASE WHEN v.retired_edition_id IS NULL AND v.kind = 'desa' THEN 1 ELSE 0 END)
-                   AS desa_count,
-               SUM(CASE WHEN v.retired_edition_id IS NULL AND v.kind = 'kelurahan'
-                        THEN 1 ELSE 0 END) AS kelurahan_count,
-               SUM(CASE WHEN v.retired_edition_id IS NULL AND cv.village_id IS NOT NULL
-                        THEN 1 ELSE 0 END) AS covered_villages
-        FROM regions v
-        LEFT JOIN cooperative_villages cv ON cv.village_id = v.id
-        WHERE v.level = 'village'
-        {"" if level == "nation" else f"GROUP BY {group}"}
-    """
+    computed_at: datetime | None = None
+    superseded_through: int | None = None  # queued coverage jobs up to this id are covered
 
 
 def recompute(session: Session) -> RecomputeResult:
-    """Replace all coverage figures in the caller's transaction."""
+    """Replace all coverage figures in the caller's transaction; append a snapshot."""
     started = time.perf_counter()
-    state = session.execute(
-        select(DataState).where(DataState.id == 1).with_for_update()
-    ).scalar_one()
-    version = state.data_version
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+    # Read the version and the newest waiting coverage job in one statement: everything
+    # committed before it is in the figures, so those jobs need not run again. Without a row
+    # lock, a change committing meanwhile may be counted under the older version: the figures
+    # are then merely marked stale, and that change's own request recomputes them.
+    version, newest_queued = session.execute(
+        text(
+            "SELECT data_version, (SELECT MAX(id) FROM import_jobs"
+            " WHERE kind = 'coverage' AND status = 'queued') FROM data_state WHERE id = 1"
+        )
+    ).one()
     now = utcnow()
     session.execute(delete(CoverageFigure))
-    regions = 0
-    for level in _LEVEL_GROUP:
-        rows = session.execute(text(_level_sql(level))).mappings().all()
-        figures = [
-            {
-                **row,
-                "coverage_percent": (
-                    round(100.0 * row["covered_villages"] / row["active_villages"], 2)
-                    if row["active_villages"]
-                    else 0.0
-                ),
-                "outlets": {},
-                "data_version": version,
-                "computed_at": now,
-            }
-            for row in rows
-        ]
-        if level == "nation" and not figures:
-            figures = [
-                {
-                    "scope_code": "",
-                    "level": "nation",
-                    "active_villages": 0,
-                    "desa_count": 0,
-                    "kelurahan_count": 0,
-                    "covered_villages": 0,
-                    "coverage_percent": 0.0,
-                    "outlets": {},
-                    "data_version": version,
-                    "computed_at": now,
-                }
-            ]
-        if figures:
-            session.execute(insert(CoverageFigure), figures)
-            snapshot_rows = [dict(f) for f in figures if f["level"] != "village"]
-            if snapshot_rows:
-                session.execute(insert(CoverageSnapshot), snapshot_rows)
-        regions += len(figures)
+    params = {"data_version": version, "computed_at": now}
+    typed = [bindparam("computed_at", type_=UTCDateTime())]
+    inserted = session.execute(text(_insert_sql(dialect)).bindparams(*typed), params)
+    session.execute(text(_SNAPSHOT_SQL))
     session.execute(
         update(DataState)
         .where(DataState.id == 1)
-        .values(coverage_version=version, coverage_computed_at=now)
+        .values(
+            coverage_version=version,
+            coverage_computed_at=now,
+        )
     )
     seconds = time.perf_counter() - started
+    regions = int(getattr(inserted, "rowcount", 0) or 0)
     log.info(
-        "coverage recomputed for %d scopes at data version %d in %.2fs", regions, version, seconds
+        "coverage recomputed for %d scopes at data version %d in %.3fs", regions, version, seconds
     )
-    return RecomputeResult(data_version=version, regions=regions, seconds=seconds)
+    return RecomputeResult(
+        data_version=int(version),
+        regions=regions,
+        seconds=seconds,
+        computed_at=now,
+        superseded_through=newest_queued,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageState:
+    """How current the figures are: ``stale`` while the data is ahead of them."""
+
+    data_version: int
+    coverage_version: int
+    computed_at: datetime | None
+    changed_at: datetime | None
+    pending: bool  # a coalesced recalculation is waiting to run
+
+    @property
+    def stale(self) -> bool:
+        return self.coverage_version < self.data_version
+
+
+def read_state(session: Session) -> CoverageState:
+    state = session.execute(select(DataState).where(DataState.id == 1)).scalar_one()
+    return CoverageState(
+        data_version=state.data_version,
+        coverage_version=state.coverage_version,
+        computed_at=state.coverage_computed_at,
+        changed_at=state.changed_at,
+        pending=state.coverage_requested_version > state.coverage_version,
+    )
+
+
+def _supersede(session: Session, job_id: int, result: RecomputeResult) -> int:
+    """Close coverage jobs that waited for data this run already counted."""
+    if result.superseded_through is None:
+        return 0
+    done = session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.kind == JobKind.coverage,
+            ImportJob.status == JobStatus.queued,
+            ImportJob.id <= result.superseded_through,
+            ImportJob.id != job_id,
+        )
+        .values(
+            status=JobStatus.succeeded,
+            phase="done",
+            finished_at=utcnow(),
+            message=f"covered by job {job_id} at data version {result.data_version}",
+        )
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
+
+
+def run_job(db: Database, job_id: int) -> None:
+    """Do a claimed coverage job. A coalesced one first reopens the request window."""
+    with db.sync_session() as session:
+        job = session.get(ImportJob, job_id)
+        params: dict[str, Any] = (job.params if job else None) or {}
+    if params.get("coalesced"):
+        from shared.coverage.schedule import release_request
+
+        # From here on, a new change asks for a new run: this one may not see it.
+        release_request(db)
+    with db.transaction() as session:
+        state = read_state(session)
+        if params.get("coalesced") and not state.stale:
+            finish(
+                session,
+                job_id,
+                JobStatus.succeeded,
+                f"figures already at data version {state.coverage_version}; nothing to do",
+            )
+            return
+        result = recompute(session)
+        superseded = _supersede(session, job_id, result)
+        finish(
+            session,
+            job_id,
+            JobStatus.succeeded,
+            f"coverage of {result.regions} scopes at data version {result.data_version}",
+            counts={"scopes": result.regions, "superseded_jobs": superseded},
+            timings={"total": round(result.seconds, 3)},
+        )
+
+
+def recompute_now(db: Database, *, requested_by: str | None = None) -> ImportJob:
+    """Recalculate in this process, recorded as a coverage job (``kopdes coverage recompute``)."""
+    from shared.jobs import claim
+
+    with db.transaction() as session:
+        job = create_job(session, JobKind.coverage, requested_by=requested_by)
+    if claim(db, job.id) is not None:
+        run_job(db, job.id)
+    with db.sync_session() as session:
+        finished = session.get(ImportJob, job.id)
+        assert finished is not None
+        return finished
+
+
+__all__ = [
+    "CoverageState",
+    "RecomputeResult",
+    "read_state",
+    "recompute",
+    "recompute_now",
+    "run_job",
+]

@@ -1,0 +1,386 @@
+"""Proposal files: one row per proposal for a new cooperative, upserted by proposal id.
+
+A proposal comes from a region (a regency, a district or a village), names the cooperative it
+proposes and, optionally, the villages it would cover; its status is submitted, approved,
+rejected or formed (formed links the cooperative, by registry id). Same three steps as the
+registry import: parse, plan (check against the database, diff), apply (write differences).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from shared.models import (
+    Cooperative,
+    Proposal,
+    ProposalStatus,
+    ProposalVillage,
+    Region,
+    RegionLevel,
+    utcnow,
+)
+from shared.registry import parsing
+from shared.registry.cooperatives import _rows_for, _table
+from shared.registry.issues import Issues
+from shared.registry.reader import open_table
+
+REQUIRED_COLUMNS = ("proposal_id", "region_code", "proposed_name", "status")
+OPTIONAL_COLUMNS = (
+    "village_codes",
+    "submitted_on",
+    "decided_on",
+    "decided_by",
+    "cooperative_registry_id",
+    "note",
+)
+KNOWN_COLUMNS = frozenset((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
+STATUS_ALIASES = {
+    "diajukan": ProposalStatus.submitted,
+    "disetujui": ProposalStatus.approved,
+    "ditolak": ProposalStatus.rejected,
+    "terbentuk": ProposalStatus.formed,
+}
+# Columns of the proposals table an import sets and compares.
+VALUE_COLUMNS = (
+    "region_id",
+    "province_code",
+    "regency_code",
+    "district_code",
+    "proposed_name",
+    "status",
+    "cooperative_id",
+    "submitted_on",
+    "decided_on",
+    "decided_by",
+    "note",
+)
+
+
+@dataclass(slots=True)
+class ProposalRow:
+    line: int
+    external_id: str
+    region_code: str
+    village_codes: list[str]
+    cooperative_registry_id: str | None
+    values: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ProposalPlan:
+    rows: list[ProposalRow]
+    created: list[ProposalRow] = field(default_factory=list)
+    updated: list[tuple[int, ProposalRow]] = field(default_factory=list)
+    unchanged: int = 0
+    villages: dict[str, set[int]] = field(default_factory=dict)  # external id -> village ids
+    villages_removed: list[tuple[int, int]] = field(default_factory=list)
+    villages_added: list[tuple[str, int]] = field(default_factory=list)
+    existing_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> int:
+        return len(self.created) + len(self.updated)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": len(self.rows),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+        }
+
+
+def parse_row(issues: Issues, line: int, cells: dict[str, str]) -> ProposalRow | None:
+    before = issues.error_count
+    external_id = parsing.text(
+        issues, line, "proposal_id", cells.get("proposal_id", ""), max_length=64, required=True
+    )
+    region_code = cells.get("region_code", "").strip()
+    if not region_code:
+        issues.error(line, "region_code", "required", "region_code is required")
+    elif not parsing.REGION_CODE.match(region_code) or len(region_code) == 2:
+        issues.error(
+            line,
+            "region_code",
+            "bad_region_code",
+            f"{region_code!r} is not a regency, district or village code like 64.72 or 64.72.05",
+        )
+    name = parsing.text(
+        issues, line, "proposed_name", cells.get("proposed_name", ""), max_length=300, required=True
+    )
+    status = parsing.choice(
+        issues, line, "status", cells.get("status", ""), ProposalStatus, STATUS_ALIASES
+    )
+    codes = parsing.codes(
+        issues, line, "village_codes", cells.get("village_codes", ""), required=False
+    )
+    for code in codes:
+        if region_code and not code.startswith(region_code):
+            issues.error(
+                line,
+                "village_codes",
+                "village_outside_region",
+                f"village {code} is not in region {region_code}",
+            )
+    submitted = parsing.day(issues, line, "submitted_on", cells.get("submitted_on", ""))
+    decided = parsing.day(issues, line, "decided_on", cells.get("decided_on", ""))
+    if submitted and decided and decided < submitted:
+        issues.error(line, "decided_on", "decided_before_submitted", "is before submitted_on")
+    decided_by = parsing.text(
+        issues, line, "decided_by", cells.get("decided_by", ""), max_length=200
+    )
+    registry_id = parsing.text(
+        issues,
+        line,
+        "cooperative_registry_id",
+        cells.get("cooperative_registry_id", ""),
+        max_length=64,
+    )
+    if status == ProposalStatus.formed and registry_id is None:
+        issues.error(
+            line,
+            "cooperative_registry_id",
+            "required",
+            "a formed proposal names the cooperative it formed",
+        )
+    if status is not None and status != ProposalStatus.formed and registry_id is not None:
+        issues.error(
+            line,
+            "cooperative_registry_id",
+            "not_formed",
+            f"only a formed proposal links a cooperative (status is {status.value})",
+        )
+    note = parsing.text(issues, line, "note", cells.get("note", ""), max_length=2000)
+    if issues.error_count > before or external_id is None:
+        return None
+    return ProposalRow(
+        line=line,
+        external_id=external_id,
+        region_code=region_code,
+        village_codes=codes,
+        cooperative_registry_id=registry_id,
+        values={
+            "proposed_name": name,
+            "status": status,
+            "submitted_on": submitted,
+            "decided_on": decided,
+            "decided_by": decided_by,
+            "note": note,
+        },
+    )
+
+
+def parse(
+    path: Path, issues: Issues, *, on_rows: Callable[[int], None] | None = None
+) -> list[ProposalRow]:
+    table = open_table(path, issues, required=REQUIRED_COLUMNS)
+    for column in table.columns:
+        if column and column not in KNOWN_COLUMNS:
+            issues.warn(1, column, "unknown_column", f"column {column!r} is not used; ignored")
+    rows: list[ProposalRow] = []
+    seen = 0
+    first_line: dict[str, int] = {}
+    for line, cells in table.rows:
+        seen += 1
+        row = parse_row(issues, line, cells)
+        if row is None:
+            continue
+        if row.external_id in first_line:
+            issues.error(
+                line,
+                "proposal_id",
+                "duplicate_proposal_id",
+                f"{row.external_id} is also on line {first_line[row.external_id]}",
+            )
+            continue
+        first_line[row.external_id] = line
+        rows.append(row)
+        if on_rows is not None and seen % 5000 == 0:
+            on_rows(seen)
+    if seen == 0:
+        issues.error(2, None, "empty_file", "the file has a header but no rows")
+    return rows
+
+
+def plan(session: Session, rows: list[ProposalRow], issues: Issues) -> ProposalPlan:
+    result = ProposalPlan(rows=rows)
+    codes = sorted({r.region_code for r in rows} | {c for r in rows for c in r.village_codes})
+    regions = {
+        r.code: r
+        for r in _rows_for(
+            session,
+            [
+                Region.id,
+                Region.code,
+                Region.level,
+                Region.province_code,
+                Region.regency_code,
+                Region.district_code,
+                Region.retired_edition_id,
+            ],
+            Region.code,
+            codes,
+        )
+    }
+    registry_ids = sorted({r.cooperative_registry_id for r in rows if r.cooperative_registry_id})
+    coops = {
+        rid: cid
+        for cid, rid in _rows_for(
+            session,
+            [Cooperative.id, Cooperative.registry_id],
+            Cooperative.registry_id,
+            registry_ids,
+        )
+    }
+    for row in rows:
+        region = regions.get(row.region_code)
+        if region is None:
+            issues.error(
+                row.line,
+                "region_code",
+                "unknown_region",
+                f"region {row.region_code} is not in the official list",
+            )
+            continue
+        if region.retired_edition_id is not None:
+            issues.error(
+                row.line,
+                "region_code",
+                "retired_region",
+                f"region {row.region_code} was retired from the official list",
+            )
+        level = RegionLevel(region.level)
+        row.values.update(
+            region_id=region.id,
+            province_code=region.province_code,
+            # A proposal stores the codes of the regions it lies in, its own included.
+            regency_code=region.code if level == RegionLevel.regency else region.regency_code,
+            district_code=region.code if level == RegionLevel.district else region.district_code,
+        )
+        village_ids: set[int] = set()
+        for code in row.village_codes:
+            village = regions.get(code)
+            if village is None:
+                issues.error(
+                    row.line,
+                    "village_codes",
+                    "unknown_village",
+                    f"village {code} is not in the official list",
+                )
+            else:
+                village_ids.add(village.id)
+        result.villages[row.external_id] = village_ids
+        row.values["cooperative_id"] = None
+        if row.cooperative_registry_id is not None:
+            coop_id = coops.get(row.cooperative_registry_id)
+            if coop_id is None:
+                issues.error(
+                    row.line,
+                    "cooperative_registry_id",
+                    "unknown_cooperative",
+                    f"no cooperative has registry id {row.cooperative_registry_id}",
+                )
+            row.values["cooperative_id"] = coop_id
+    if issues:
+        return result
+
+    ids = [r.external_id for r in rows]
+    stored = {
+        r.external_id: r
+        for r in _rows_for(
+            session,
+            [Proposal.id, Proposal.external_id, *(getattr(Proposal, c) for c in VALUE_COLUMNS)],
+            Proposal.external_id,
+            ids,
+        )
+    }
+    existing = [s.id for rid, s in stored.items() if rid in result.villages]
+    linked: dict[int, set[int]] = {}
+    for proposal_id, village_id in _rows_for(
+        session,
+        [ProposalVillage.proposal_id, ProposalVillage.village_id],
+        ProposalVillage.proposal_id,
+        existing,
+    ):
+        linked.setdefault(proposal_id, set()).add(village_id)
+    for row in rows:
+        wanted = result.villages[row.external_id]
+        old = stored.get(row.external_id)
+        if old is None:
+            result.created.append(row)
+            result.villages_added.extend((row.external_id, v) for v in sorted(wanted))
+            continue
+        result.existing_ids[row.external_id] = old.id
+        have = linked.get(old.id, set())
+        differs = any(getattr(old, c) != row.values[c] for c in VALUE_COLUMNS)
+        if have != wanted:
+            result.villages_removed.extend((old.id, v) for v in sorted(have - wanted))
+            result.villages_added.extend((row.external_id, v) for v in sorted(wanted - have))
+        if differs or have != wanted:
+            result.updated.append((old.id, row))
+        else:
+            result.unchanged += 1
+    return result
+
+
+def apply(session: Session, result: ProposalPlan) -> None:
+    now = utcnow()
+    ids = dict(result.existing_ids)
+    if result.created:
+        returned = session.execute(
+            insert(Proposal).returning(
+                Proposal.id, Proposal.external_id, sort_by_parameter_order=True
+            ),
+            [
+                {"external_id": r.external_id, **r.values, "created_at": now, "updated_at": now}
+                for r in result.created
+            ],
+        ).all()
+        ids.update({str(external_id): pid for pid, external_id in returned})
+    table = _table(Proposal)
+    if result.updated:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in VALUE_COLUMNS}, updated_at=now),
+            [{"_id": pid, **row.values} for pid, row in result.updated],
+        )
+    links = _table(ProposalVillage)
+    if result.villages_removed:
+        session.execute(
+            delete(links).where(
+                and_(links.c.proposal_id == bindparam("_p"), links.c.village_id == bindparam("_v"))
+            ),
+            [{"_p": p, "_v": v} for p, v in result.villages_removed],
+        )
+    if result.villages_added:
+        session.execute(
+            insert(links),
+            [{"proposal_id": ids[e], "village_id": v} for e, v in result.villages_added],
+        )
+
+
+def counts_by_region(session: Session, level: RegionLevel) -> dict[str, dict[str, int]]:
+    """Proposals per region of one level (regency, district or province), by status."""
+    column = {
+        RegionLevel.province: Proposal.province_code,
+        RegionLevel.regency: Proposal.regency_code,
+        RegionLevel.district: Proposal.district_code,
+    }[level]
+    found: dict[str, dict[str, int]] = {}
+    for code, status, n in session.execute(
+        select(column, Proposal.status, func.count())
+        .where(column.is_not(None))
+        .group_by(column, Proposal.status)
+    ):
+        found.setdefault(str(code), {})[ProposalStatus(status).value] = n
+    return found
+
+
+__all__ = ["KNOWN_COLUMNS", "REQUIRED_COLUMNS", "ProposalPlan", "apply", "parse", "plan"]
