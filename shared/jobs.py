@@ -206,11 +206,59 @@ def get_job(session: Session, job_id: int) -> ImportJob | None:
 FAILURE_CALLBACK = "job_gave_up"
 
 
-def enqueue_job(actor_name: str, job_id: int) -> str:
-    """Send a job's message (after its row has committed); a spent job is marked failed."""
-    from shared.broker import enqueue
+# The actor that runs each kind of job (names, so shared/ need not import the worker).
+JOB_ACTORS: dict[JobKind, str] = {
+    JobKind.villages: "import_villages",
+    JobKind.cooperatives: "import_cooperatives",
+    JobKind.coverage: "recompute_coverage",
+}
 
-    return enqueue(actor_name, job_id, on_failure=FAILURE_CALLBACK)
+
+def enqueue_job(actor_name: str, job_id: int) -> str:
+    """Send a job's message (after its row has committed); a spent job is marked failed.
+
+    When the broker cannot take the message (Redis down), the job is marked failed with that
+    reason at once, so no accepted job waits forever for a message that was never sent, and
+    ``BrokerUnavailable`` goes up to the caller to answer clearly.
+    """
+    from shared.broker import BrokerUnavailable, enqueue
+    from shared.db import get_database
+
+    try:
+        return enqueue(actor_name, job_id, on_failure=FAILURE_CALLBACK)
+    except BrokerUnavailable as exc:
+        fail(get_database(), job_id, f"not started: {exc}")
+        raise
+
+
+def recover_interrupted_jobs(db: Database) -> list[int]:
+    """Embedded runtime, at start: resume jobs the last process left queued or running.
+
+    The in-process broker keeps messages in memory, so a restart loses them; the job rows say
+    what was accepted. Running jobs died with the process (their transaction rolled back), so
+    they go back to queued and run again from the start. Returns the ids resumed.
+    """
+    with db.transaction() as session:
+        jobs = (
+            session.execute(
+                select(ImportJob)
+                .where(ImportJob.status.in_((JobStatus.queued, JobStatus.running)))
+                .order_by(ImportJob.id)
+            )
+            .scalars()
+            .all()
+        )
+        for job in jobs:
+            if job.status == JobStatus.running:
+                job.message = f"interrupted by a restart during {job.phase.value}; resumed"
+            job.status = JobStatus.queued
+            job.phase = JobPhase.queued
+            job.heartbeat_at = None
+        resumed = [(job.id, job.kind) for job in jobs]
+    for job_id, kind in resumed:
+        log.info("resuming job %s (%s) after a restart", job_id, kind.value)
+        enqueue_job(JOB_ACTORS[kind], job_id)
+    return [job_id for job_id, _ in resumed]
 
 
 def request_coverage_recompute(
