@@ -67,7 +67,8 @@ def build_broker(settings: Settings) -> Broker:
             namespace=settings.redis_namespace,
             middleware=_middleware(prometheus=settings.worker_metrics),
             # Messages of a killed worker come back after this long without a heartbeat.
-            heartbeat_timeout=30_000,
+            heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
+            maintenance_chance=settings.broker_maintenance_chance,
         )
     return StubBroker(middleware=_middleware(prometheus=False))
 

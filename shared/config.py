@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     worker_metrics: bool = Field(
         default=True, description="Worker processes export Dramatiq metrics on port 9191"
     )
+    job_stale_after_seconds: int = Field(
+        default=60,
+        ge=2,
+        description="A running job silent this long is taken over by another worker (seconds)",
+    )
+    broker_heartbeat_timeout_ms: int = Field(
+        default=30_000,
+        ge=1_000,
+        description="Redis: a worker silent this long is dead; its messages are redelivered",
+    )
+    broker_maintenance_chance: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Redis: fetches per million that also look for dead workers' messages",
+    )
     graphiql: bool = Field(default=True, description="Serve GraphiQL at /graphql")
     introspection: bool = Field(default=True, description="Allow schema introspection")
     max_page_size: int = Field(default=500, ge=1, le=10_000, description="Largest connection page")

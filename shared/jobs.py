@@ -10,6 +10,7 @@ readers see it while the job's main transaction is still open.
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ from shared.models import ImportJob, JobKind, JobPhase, JobStatus, utcnow
 
 log = logging.getLogger(__name__)
 
+# The default of ``stale_after()``; prefer the function, which follows the settings.
 STALE_AFTER = timedelta(seconds=60)
+
+
+def stale_after() -> timedelta:
+    from shared.config import get_settings
+
+    return timedelta(seconds=get_settings().job_stale_after_seconds)
 
 
 class JobFailed(Exception):
@@ -84,7 +92,7 @@ def claim(db: Database, job_id: int, *, now: datetime | None = None) -> Claim | 
                     & (
                         or_(
                             ImportJob.heartbeat_at.is_(None),
-                            ImportJob.heartbeat_at < now - STALE_AFTER,
+                            ImportJob.heartbeat_at < now - stale_after(),
                         )
                     ),
                 ),
@@ -157,7 +165,10 @@ def run_claimed(db: Database, job_id: int, work: Callable[[Claim], None]) -> boo
     """
     claimed = claim(db, job_id)
     if claimed is None:
+        _defer_if_alive_elsewhere(db, job_id)
         return False
+    heartbeat = _Heartbeat(db, job_id)
+    heartbeat.start()
     try:
         work(claimed)
     except JobFailed as exc:
@@ -177,7 +188,67 @@ def run_claimed(db: Database, job_id: int, work: Callable[[Claim], None]) -> boo
                 )
             )
         raise
+    finally:
+        heartbeat.stop()
     return True
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps a running job's heartbeat fresh, so that only a dead worker's job is taken over.
+
+    Long phases (one big write transaction) report no progress for a while; the heartbeat is
+    written from its own connection meanwhile. SQLite needs none: the embedded runtime has one
+    process, and its start resumes what the last one left (``recover_interrupted_jobs``).
+    """
+
+    def __init__(self, db: Database, job_id: int) -> None:
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.db = db
+        self.job_id = job_id
+        self.interval = max(stale_after().total_seconds() / 4, 0.5)
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        if self.db.settings.is_sqlite:
+            return
+        while not self._stopped.wait(self.interval):
+            try:
+                with self.db.transaction() as session:
+                    session.execute(
+                        update(ImportJob)
+                        .where(ImportJob.id == self.job_id, ImportJob.status == JobStatus.running)
+                        .values(heartbeat_at=utcnow())
+                    )
+            except Exception:  # a missed beat is retried; the job itself reports its failure
+                log.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+def _defer_if_alive_elsewhere(db: Database, job_id: int) -> None:
+    """A redelivered message whose job looks alive: look again once it would be stale.
+
+    A worker that was killed leaves its job "running" with a heartbeat that stops; the broker
+    may redeliver the message before that heartbeat is stale. Dropping the message then would
+    leave the job running forever, so it is sent again, delayed, until the job either finishes
+    (and the message is dropped) or is stale (and this worker takes it over).
+    """
+    with db.sync_session() as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.status != JobStatus.running:
+            return
+        beat = job.heartbeat_at or job.started_at or utcnow()
+    delay = (beat + stale_after() - utcnow()).total_seconds() + 1
+    from dramatiq.middleware import CurrentMessage
+
+    message = CurrentMessage.get_current_message()
+    if message is None:
+        return
+    from shared.broker import get_broker
+
+    log.info("job %s looks alive elsewhere; looking again in %.0fs", job_id, delay)
+    get_broker().enqueue(message.copy(), delay=max(int(delay * 1000), 1000))
 
 
 def give_up(db: Database, job_id: int, reason: str) -> None:
