@@ -340,12 +340,30 @@ def _read_csv(
     if cols is None:
         return
     rows = 0
+    code_i, name_i, parent_i, kind_i = cols.code, cols.name, cols.parent, cols.kind
+    width = max(i for i in (code_i, name_i, parent_i, kind_i) if i is not None) + 1
+    bad = lines.bad
     for values in csv.reader(it, delimiter=delimiter):
         line = lines.number
-        if line in lines.bad or _blank(values):
+        if bad and line in bad:
+            continue
+        if len(values) < width:
+            if _blank(values):
+                continue
+            values = values + [""] * (width - len(values))
+        elif not values[code_i] and _blank(values):
             continue
         rows += 1
-        yield _row(values, cols, shown, line, level)
+        # Built inline: this loop runs 91,599 times for the national list.
+        yield SourceRow(
+            shown,
+            line,
+            values[code_i],
+            values[name_i],
+            None if parent_i is None else values[parent_i],
+            None if kind_i is None else values[kind_i],
+            level,
+        )
     if rows == 0:
         report.error(p.EMPTY_FILE, "the file has a header but no rows", file=shown, line=1)
 

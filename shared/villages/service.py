@@ -26,20 +26,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from shared import audit
+from shared import audit, jobs
 from shared.audit import SYSTEM, Actor
 from shared.config import get_settings
 from shared.coverage.schedule import note_change
 from shared.db import Database
 from shared.jobs import (
-    STALE_AFTER,
     JobFailed,
     claim,
     create_job,
@@ -402,7 +401,7 @@ def _take_import_lock(db: Database, job_id: int) -> None:
                 ImportJob.status == JobStatus.running,
                 ImportJob.phase.in_(ACTIVE_PHASES),
                 ImportJob.id != job_id,
-                ImportJob.heartbeat_at >= now - STALE_AFTER,
+                ImportJob.heartbeat_at >= now - _stale_after(),
             )
             .limit(1)
         ).first()
@@ -416,6 +415,14 @@ def _take_import_lock(db: Database, job_id: int) -> None:
             .where(ImportJob.id == job_id)
             .values(phase=JobPhase.reading, heartbeat_at=now)
         )
+
+
+def _stale_after() -> timedelta:
+    # shared.jobs moved from a constant to a setting; accept either.
+    setting = getattr(jobs, "stale_after", None)
+    if callable(setting):
+        return cast(timedelta, setting())
+    return cast(timedelta, getattr(jobs, "STALE_AFTER"))  # noqa: B009
 
 
 def _resolve_sources(params: dict[str, Any]) -> list[Path]:
@@ -650,6 +657,7 @@ def _write(
     session.flush()
     eid = edition.id
 
+    stamp = writer.timestamp(session, now)
     ids = {code: c.id for code, c in current.items()}
     new_ids = writer.allocate_ids(session, "regions", len(diff.added))
     for region, new_id in zip(diff.added, new_ids, strict=True):
@@ -673,10 +681,22 @@ def _write(
                 eid,
                 eid,
                 None,
-                now,
+                stamp,
             )
 
-    writer.bulk_insert(session, "regions", REGION_COLUMNS, region_rows())
+    if current:
+        writer.bulk_insert(session, "regions", REGION_COLUMNS, region_rows())
+    else:
+        # First load into an empty list: building the secondary indexes once, after the rows,
+        # is several times cheaper than maintaining them row by row (DDL is transactional on
+        # both databases, so a failure still leaves the table as it was).
+        indexes = [ix for ix in Region.__table__.indexes if not ix.unique]
+        connection = session.connection()
+        for index in indexes:
+            index.drop(connection)
+        writer.bulk_insert(session, "regions", REGION_COLUMNS, region_rows())
+        for index in indexes:
+            index.create(connection)
     writer.bulk_update(
         session,
         "UPDATE regions SET name = :name, updated_at = :now WHERE id = :id",
@@ -709,7 +729,9 @@ def _write(
         )
 
     def change_rows() -> Iterator[tuple[Any, ...]]:
-        for region in diff.added:
+        # The first edition of an empty list adds every region: regions.first_edition_id
+        # already says so, and 91,599 "added" rows would only repeat it.
+        for region in diff.added if current else ():
             yield (eid, ids[region.code], "added", None, region.name)
         for i, old, new in diff.renamed:
             yield (eid, i, "renamed", old, new)

@@ -92,7 +92,17 @@ def kind_of(code: str, level: RegionLevel) -> tuple[RegionKind | None, bool] | s
     return p.BAD_VILLAGE_DIGIT
 
 
+# Control (Cc) and invisible format (Cf) characters; a regex scan is ~10x cheaper than asking
+# unicodedata about every character of 91,599 names.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
 def _control_characters(name: str) -> list[str]:
+    if not _CONTROL.search(name):
+        return []
     return [f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in ("Cc", "Cf")]
 
 
@@ -127,8 +137,10 @@ def validate(
                 value=region.code,
             )
     # Parents first, whatever order the file had (inserts need parent ids).
-    order = {RegionLevel.province: 0, RegionLevel.regency: 1, RegionLevel.district: 2}
-    ordered = dict(sorted(regions.items(), key=lambda item: (order.get(item[1].level, 3), item[0])))
+    by_level: dict[RegionLevel, list[ParsedRegion]] = {level: [] for level in RegionLevel}
+    for region in regions.values():
+        by_level[region.level].append(region)
+    ordered = {r.code: r for level in RegionLevel for r in by_level[level]}
     return Edition(regions=ordered, rows_read=count)
 
 

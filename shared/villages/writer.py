@@ -34,11 +34,16 @@ def bulk_insert(
                 copy.write_row(row)
         return
     placeholders = ", ".join("?" for _ in columns)
-    batch = [tuple(_sqlite_value(v) for v in row) for row in rows]
-    if batch:
-        connection.exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", batch
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        # Rows must already hold driver values (see ``timestamp``); sqlite3 takes the iterator.
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
         )
+    finally:
+        cursor.close()
 
 
 def bulk_update(session: Session, sql: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -67,6 +72,11 @@ def allocate_ids(session: Session, table: str, count: int) -> list[int]:
     # SQLite: the import holds the database's write lock, so max(id) cannot move under us.
     start = session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
     return list(range(int(start) + 1, int(start) + 1 + count))
+
+
+def timestamp(session: Session, value: datetime) -> Any:
+    """A timestamp as the driver takes it in raw rows (SQLite: UTCDateTime's text form)."""
+    return value if is_postgres(session) else _sqlite_value(value)
 
 
 def _sqlite_value(value: Any) -> Any:
