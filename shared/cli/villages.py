@@ -17,7 +17,9 @@ from rich.table import Table
 
 from shared.cli.app import import_app
 from shared.config import get_settings
+from shared.db import Database
 from shared.logs import configure_logging
+from shared.models import ImportJob
 
 console = Console(stderr=True)
 out = Console()
@@ -159,9 +161,8 @@ def import_villages(
         raise typer.Exit(1)
 
 
-def _follow(db: Any, job_id: int, *, show: bool) -> Any:
+def _follow(db: Database, job_id: int, *, show: bool) -> ImportJob:
     """Poll the job row until it ends, with a progress bar on stderr."""
-    from shared.models import ImportJob
 
     def load() -> ImportJob:
         with db.sync_session() as session:
@@ -195,7 +196,7 @@ def _follow(db: Any, job_id: int, *, show: bool) -> Any:
     return load()
 
 
-def _drain_coverage(db: Any, *, since: Any, timeout: float = 300.0) -> None:
+def _drain_coverage(db: Database, *, since: Any, timeout: float = 300.0) -> None:
     """Let the coverage recalculation the import asked for finish before the process ends."""
     from sqlalchemy import select
 

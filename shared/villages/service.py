@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session
 
 from shared import audit, jobs
@@ -690,7 +690,7 @@ def _write(
         # First load into an empty list: building the secondary indexes once, after the rows,
         # is several times cheaper than maintaining them row by row (DDL is transactional on
         # both databases, so a failure still leaves the table as it was).
-        indexes = [ix for ix in Region.__table__.indexes if not ix.unique]
+        indexes = [ix for ix in cast(Table, Region.__table__).indexes if not ix.unique]
         connection = session.connection()
         for index in indexes:
             index.drop(connection)
