@@ -43,6 +43,10 @@ def truncate_all(db: Any) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
+                if table == "regions":
+                    # parent_id is ON DELETE RESTRICT, checked row by row: children first.
+                    for level in ("village", "district", "regency"):
+                        conn.execute(text("DELETE FROM regions WHERE level = :l"), {"l": level})
                 conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(
             text(
