@@ -1,68 +1,90 @@
-"""Root types. Resolvers translate GraphQL into calls of services in ``shared``."""
+"""Root types, assembled from the query, mutation and subscription mixins of each area.
+
+Other areas add their mixins to the base-class lists below (e.g. access control's
+``AccessQuery``/``AccessMutation``).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from typing import Any
 
 import strawberry
 from sqlalchemy import select
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
+from api import loaders
 from api.context import Context
+from api.errors import MaskUnexpectedErrors
+from api.guards import guard_extensions
 from api.limits import AccessGuard
+from api.permissions import IsOperations
 from api.schema.access import AccessMutation, AccessQuery
-from shared.jobs import request_coverage_recompute
-from shared.models import ImportJob as ImportJobModel
+from api.schema.common import Node, parse_global_id
+from api.schema.cooperatives import CooperativeQuery, cooperative_by_id
+from api.schema.coverage import CoverageQuery
+from api.schema.jobs import JobQuery, JobSubscription, load_job, to_edition, to_job
+from api.schema.mutations import OperationsMutation, StewardMutation
+from api.schema.proposals import ProposalQuery, proposal_rows, to_proposal
+from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
+from shared.models import Edition as EditionModel
+from shared.models import Proposal as ProposalModel
+
+REGION_TYPES = {"Province", "Regency", "District", "Village"}
 
 
-@strawberry.type(description="An asynchronous job: an import or a coverage recalculation.")
-class ImportJob:
-    id: strawberry.ID = strawberry.field(description="The job's id.")
-    kind: str = strawberry.field(description="villages, cooperatives or coverage.")
-    status: str = strawberry.field(description="queued, running, succeeded or failed.")
-    phase: str = strawberry.field(description="reading, validating, comparing, writing or done.")
-    message: str | None = strawberry.field(description="Outcome, or the reason it failed.")
-    created_at: datetime = strawberry.field(description="When the job was requested.")
-    finished_at: datetime | None = strawberry.field(description="When the job ended.")
-
-    @classmethod
-    def from_model(cls, job: ImportJobModel) -> ImportJob:
-        return cls(
-            id=strawberry.ID(str(job.id)),
-            kind=job.kind.value,
-            status=job.status.value,
-            phase=job.phase.value,
-            message=job.message,
-            created_at=job.created_at,
-            finished_at=job.finished_at,
-        )
-
-
-@strawberry.type(description="Read access.")
-class Query(AccessQuery):
-    @strawberry.field(description="One job by id.")
-    async def import_job(self, info: Info[Context, None], id: strawberry.ID) -> ImportJob | None:
-        async with info.context.db.new_async_session() as session:
-            job = (
-                await session.execute(select(ImportJobModel).where(ImportJobModel.id == int(id)))
-            ).scalar_one_or_none()
-        return ImportJob.from_model(job) if job else None
+async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
+    type_name, key = parse_global_id(id)
+    ctx = info.context
+    if type_name in REGION_TYPES:
+        row = await loaders.region_by_code(ctx).load(key)
+        region = to_region(row) if row else None
+        return region if region is not None and type(region).__name__ == type_name else None
+    if not key.isdigit():
+        return None
+    number = int(key)
+    if type_name == "Cooperative":
+        return await cooperative_by_id(info, number)
+    if type_name == "Proposal":
+        rows = await proposal_rows(ctx, select(ProposalModel).where(ProposalModel.id == number))
+        return to_proposal(*rows[0]) if rows else None
+    if type_name == "Edition":
+        editions = await loaders.scalars(ctx, select(EditionModel).where(EditionModel.id == number))
+        return to_edition(editions[0]) if editions else None
+    if type_name == "ImportJob":
+        IsOperations().has_permission(None, info)  # raises when not allowed
+        job = await load_job(ctx, number)
+        return to_job(job) if job else None
+    return None
 
 
-@strawberry.type(description="Changes.")
-class Mutation(AccessMutation):
-    @strawberry.mutation(description="Queue a recalculation of all coverage figures.")
-    async def recompute_coverage(self, info: Info[Context, None]) -> ImportJob:
-        from starlette.concurrency import run_in_threadpool
-
-        ctx = info.context
-        job = await run_in_threadpool(
-            request_coverage_recompute,
-            ctx.db,
-            requested_by=ctx.principal.actor,
-            request_id=ctx.request_id,
-        )
-        return ImportJob.from_model(job)
+@strawberry.type(description="Read access: coverage, regions, cooperatives, proposals, jobs.")
+class Query(RegionQuery, CoverageQuery, CooperativeQuery, ProposalQuery, JobQuery, AccessQuery):
+    @strawberry.field(description="Any object by its global id (Relay), or null.")
+    async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[AccessGuard])
+@strawberry.type(description="Changes: imports and recalculation (operations), data (admin).")
+class Mutation(OperationsMutation, StewardMutation, AccessMutation):
+    pass
+
+
+@strawberry.type(description="Live updates over graphql-transport-ws.")
+class Subscription(JobSubscription):
+    pass
+
+
+def schema_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    return [AccessGuard, *guard_extensions(), MaskUnexpectedErrors]
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    # Reached only through the Region interface: name them so fragments on them validate.
+    types=[Province, Regency, District, Village],
+    extensions=schema_extensions(),
+)

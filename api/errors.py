@@ -1,0 +1,81 @@
+"""Errors a client can act on carry ``extensions.code``; anything else is masked and logged.
+
+Codes: BAD_USER_INPUT, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN (from api.permissions),
+GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (including the guards' refusals), and
+INTERNAL_SERVER_ERROR for masked errors, which also carry the request id to quote.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from shared.logs import request_id_var
+
+log = logging.getLogger("api.errors")
+
+MASKED_MESSAGE = "Unexpected error."
+
+
+def bad_input(message: str, **extensions: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", **extensions})
+
+
+def not_found(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "NOT_FOUND"})
+
+
+def _is_client_error(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:
+        # Parse and validation errors, and GraphQLErrors raised by resolvers, have none.
+        return True
+    # Any other exception escaping a resolver is a bug: its text may leak internals.
+    return isinstance(original, GraphQLError)
+
+
+def should_mask(error: GraphQLError) -> bool:
+    if _is_client_error(error):
+        return False
+    log.error(
+        "unexpected error at %s (request %s)",
+        ".".join(str(p) for p in error.path or ()) or "-",
+        request_id_var.get(),
+        exc_info=error.original_error,
+    )
+    return True
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """MaskErrors that keeps the request id in the masked error, for support."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask, error_message=MASKED_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id_var.get()},
+        )
+
+
+def classify(error: dict[str, Any]) -> None:
+    """Give a code to a formatted error that has none (parse and validation errors)."""
+    extensions = error.setdefault("extensions", {})
+    if "code" in extensions:
+        return
+    message = str(error.get("message", ""))
+    if message.startswith("Syntax Error"):
+        extensions["code"] = "GRAPHQL_PARSE_FAILED"
+    elif "path" not in error:
+        extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+    else:
+        extensions["code"] = "BAD_USER_INPUT"

@@ -1,0 +1,263 @@
+"""Import jobs, editions, and the job subscription (operations)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import func, select
+from strawberry.types import Info
+
+from api import loaders
+from api.context import Context
+from api.pagination import Connection, build_connection, decode_cursor, page_size
+from api.permissions import IsOperations
+from api.schema.common import JSON, Node, global_id, int_id
+from shared.models import Edition as EditionModel
+from shared.models import ImportJob as ImportJobModel
+from shared.models import JobKind, JobPhase, JobStatus
+
+# How often the subscription looks at the job row; progress is written in its own short
+# transactions, so a poll sees it as soon as it commits.
+POLL_SECONDS = 0.2
+
+
+@strawberry.type(description="An edition of the official list (a Kepmendagri decree).")
+class Edition(Node):
+    label: str = strawberry.field(description='Unique label, e.g. "2025".')
+    decree: str | None = strawberry.field(description="The decree's number.")
+    published_on: date | None = strawberry.field(description="When the decree was adopted.")
+    imported_at: datetime = strawberry.field(description="When it was imported here.")
+    is_current: bool = strawberry.field(description="The edition regions are counted against.")
+
+
+def to_edition(row: EditionModel) -> Edition:
+    return Edition(
+        id=global_id("Edition", row.id),
+        label=row.label,
+        decree=row.decree,
+        published_on=row.published_on,
+        imported_at=row.imported_at,
+        is_current=row.is_current,
+    )
+
+
+@strawberry.type(description="How far a job has got.")
+class JobProgress:
+    phase: JobPhase = strawberry.field(description="The current phase.")
+    rows_done: int = strawberry.field(description="Rows handled so far.")
+    rows_total: int | None = strawberry.field(description="Rows in all, once known.")
+    percent: float | None = strawberry.field(description="rowsDone / rowsTotal x 100.")
+    heartbeat_at: datetime | None = strawberry.field(description="Last sign of life.")
+
+
+@strawberry.type(description="A problem found in an import's input: where, what, why.")
+class ImportIssue:
+    file: str | None = strawberry.field(description="The file (or archive member).")
+    line: int | None = strawberry.field(description="Line (CSV) or sheet row (XLSX); 1 = header.")
+    field: str | None = strawberry.field(description="The column at fault.")
+    value: str | None = strawberry.field(description="The value found.")
+    code: str | None = strawberry.field(description="Stable code to match on.")
+    message: str = strawberry.field(description="What is wrong, for people.")
+
+
+def to_issue(raw: dict[str, Any]) -> ImportIssue:
+    line = raw.get("line", raw.get("row"))
+    return ImportIssue(
+        file=raw.get("file"),
+        line=int(line) if isinstance(line, int | str) and str(line).isdigit() else None,
+        field=raw.get("field"),
+        value=None if raw.get("value") is None else str(raw.get("value")),
+        code=raw.get("code"),
+        message=str(raw.get("message") or raw.get("reason") or raw),
+    )
+
+
+def issue_connection(
+    items: list[dict[str, Any]], total: int, first: int | None, after: str | None
+) -> Connection[ImportIssue]:
+    # The kept issues are a short list in the job row: the cursor is a position in it.
+    size = page_size(first)
+    key = decode_cursor(after, 1)
+    start = int(key[0]) + 1 if key else 0
+    window = list(enumerate(items))[start : start + size + 1]
+
+    async def count() -> int:
+        return total
+
+    return build_connection(
+        window,
+        size,
+        key=lambda pair: (pair[0],),
+        node=lambda pair: to_issue(pair[1]),
+        after_given=after is not None,
+        count=count,
+    )
+
+
+@strawberry.type(description="An asynchronous job: an import or a coverage recalculation.")
+class ImportJob(Node):
+    database_id: int = strawberry.field(description="The numeric job id.")
+    kind: JobKind = strawberry.field(description="villages, cooperatives or coverage.")
+    status: JobStatus = strawberry.field(description="queued, running, succeeded or failed.")
+    dry_run: bool = strawberry.field(description="Checked and compared only; nothing written.")
+    source_name: str | None = strawberry.field(description="The uploaded file's name.")
+    message: str | None = strawberry.field(description="Outcome, or the reason it failed.")
+    progress: JobProgress = strawberry.field(description="How far it has got.")
+    counts: JSON = strawberry.field(description="Figures of the outcome (rows, changes, ...).")
+    diff: JSON | None = strawberry.field(
+        description="Summary of what an edition changes: added, renamed, retired per level."
+    )
+    error_count: int = strawberry.field(description="Errors found (all counted).")
+    warning_count: int = strawberry.field(description="Warnings found (all counted).")
+    attempts: int = strawberry.field(description="Times a worker took it.")
+    requested_by: str | None = strawberry.field(description="Who asked for it.")
+    created_at: datetime = strawberry.field(description="When it was requested.")
+    started_at: datetime | None = strawberry.field(description="When a worker took it.")
+    finished_at: datetime | None = strawberry.field(description="When it ended.")
+    timings: JSON = strawberry.field(description="Seconds spent per phase.")
+    finished: bool = strawberry.field(description="succeeded or failed.")
+    raw_errors: strawberry.Private[list[dict[str, Any]]]
+    raw_warnings: strawberry.Private[list[dict[str, Any]]]
+
+    @strawberry.field(description="The errors kept (the first ones), in pages.")
+    def errors(self, first: int | None = None, after: str | None = None) -> Connection[ImportIssue]:
+        return issue_connection(self.raw_errors, self.error_count, first, after)
+
+    @strawberry.field(description="The warnings kept (the first ones), in pages.")
+    def warnings(
+        self, first: int | None = None, after: str | None = None
+    ) -> Connection[ImportIssue]:
+        return issue_connection(self.raw_warnings, self.warning_count, first, after)
+
+
+def to_job(job: ImportJobModel) -> ImportJob:
+    total = job.rows_total
+    return ImportJob(
+        id=global_id("ImportJob", job.id),
+        database_id=job.id,
+        kind=job.kind,
+        status=job.status,
+        dry_run=job.dry_run,
+        source_name=job.source_name,
+        message=job.message,
+        progress=JobProgress(
+            phase=job.phase,
+            rows_done=job.rows_done,
+            rows_total=total,
+            percent=round(100.0 * job.rows_done / total, 1) if total else None,
+            heartbeat_at=job.heartbeat_at,
+        ),
+        counts=JSON(job.counts or {}),
+        diff=None if job.diff is None else JSON(job.diff),
+        error_count=job.error_count,
+        warning_count=job.warning_count,
+        attempts=job.attempts,
+        requested_by=job.requested_by,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        timings=JSON(job.timings or {}),
+        finished=job.status in (JobStatus.succeeded, JobStatus.failed),
+        raw_errors=list(job.errors or []),
+        raw_warnings=list(job.warnings or []),
+    )
+
+
+async def load_job(ctx: Context, job_id: int) -> ImportJobModel | None:
+    rows = await loaders.scalars(ctx, select(ImportJobModel).where(ImportJobModel.id == job_id))
+    return rows[0] if rows else None
+
+
+@strawberry.type
+class JobQuery:
+    @strawberry.field(description="Editions of the official list, newest first.")
+    async def editions(self, info: Info[Context, Any]) -> list[Edition]:
+        rows = await loaders.scalars(
+            info.context,
+            select(EditionModel).order_by(EditionModel.imported_at.desc(), EditionModel.id.desc()),
+        )
+        return [to_edition(r) for r in rows]
+
+    @strawberry.field(
+        description="Jobs, newest first (operations).", permission_classes=[IsOperations]
+    )
+    async def import_jobs(
+        self,
+        info: Info[Context, Any],
+        kind: JobKind | None = None,
+        status: JobStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ImportJob] | None:
+        size = page_size(first)
+        key = decode_cursor(after, 1)
+        conditions = []
+        if kind is not None:
+            conditions.append(ImportJobModel.kind == kind)
+        if status is not None:
+            conditions.append(ImportJobModel.status == status)
+        stmt = select(ImportJobModel).where(*conditions)
+        if key:
+            stmt = stmt.where(ImportJobModel.id < int(key[0]))
+        rows = await loaders.scalars(
+            info.context, stmt.order_by(ImportJobModel.id.desc()).limit(size + 1)
+        )
+        ctx = info.context
+
+        async def count() -> int:
+            result = await loaders.fetch_rows(
+                ctx, select(func.count()).select_from(ImportJobModel).where(*conditions)
+            )
+            return int(result[0][0])
+
+        return build_connection(
+            rows,
+            size,
+            key=lambda r: (r.id,),
+            node=to_job,
+            after_given=after is not None,
+            count=count,
+        )
+
+    @strawberry.field(
+        description="One job with progress, diff and errors (operations).",
+        permission_classes=[IsOperations],
+    )
+    async def import_job(self, info: Info[Context, Any], id: strawberry.ID) -> ImportJob | None:
+        job = await load_job(info.context, int_id(id, "ImportJob"))
+        return to_job(job) if job else None
+
+
+@strawberry.type
+class JobSubscription:
+    @strawberry.subscription(
+        description=(
+            "A job's state now and after every change, until it has finished (operations)."
+        ),
+        permission_classes=[IsOperations],
+    )
+    async def import_job(
+        self, info: Info[Context, Any], id: strawberry.ID
+    ) -> AsyncGenerator[ImportJob, None]:
+        job_id = int_id(id, "ImportJob")
+        last: tuple[Any, ...] | None = None
+        while True:
+            job = await load_job(info.context, job_id)
+            if job is None:
+                from api.errors import not_found
+
+                raise not_found(f"no job has id {id}")
+            state = (job.status, job.phase, job.rows_done, job.rows_total, job.message)
+            if state != last:
+                last = state
+                yield to_job(job)
+            if job.status in (JobStatus.succeeded, JobStatus.failed):
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+
+__all__ = ["Edition", "ImportJob", "JobQuery", "JobSubscription", "to_job"]

@@ -1,0 +1,127 @@
+"""Proposals of new cooperatives by regions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+from sqlalchemy import func, select
+from strawberry.types import Info
+
+from api import loaders
+from api.context import Context
+from api.pagination import Connection, build_connection, decode_cursor, page_size
+from api.permissions import IsPartner
+from api.schema.common import Node, global_id
+from api.schema.cooperatives import Cooperative, cooperative_by_id
+from api.schema.regions import Region, to_region
+from shared.cooperatives.queries import ProposalFilter as FilterSpec
+from shared.cooperatives.queries import proposal_conditions
+from shared.models import Proposal as ProposalModel
+from shared.models import ProposalStatus
+
+
+@strawberry.type(description="A region's proposal to form a new cooperative.")
+class Proposal(Node):
+    database_id: int = strawberry.field(description="The numeric id used by this system.")
+    proposed_name: str = strawberry.field(description="Name of the proposed cooperative.")
+    status: ProposalStatus = strawberry.field(description="Where the proposal stands.")
+    submitted_on: date | None = strawberry.field(description="When it was submitted.")
+    decided_on: date | None = strawberry.field(description="When it was decided.")
+    decided_by: str | None = strawberry.field(description="Who decided.")
+    note: str | None = strawberry.field(description="Notes.")
+    external_id: str | None = strawberry.field(description="The proposer's own reference.")
+    region_code: str = strawberry.field(description="Code of the proposing region.")
+    cooperative_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The proposing region.")
+    async def region(self, info: Info[Context, Any]) -> Region | None:
+        row = await loaders.region_by_code(info.context).load(self.region_code)
+        return to_region(row) if row else None
+
+    @strawberry.field(description="The cooperative formed from it, once formed.")
+    async def cooperative(self, info: Info[Context, Any]) -> Cooperative | None:
+        if self.cooperative_id is None:
+            return None
+        return await cooperative_by_id(info, self.cooperative_id)
+
+
+def to_proposal(row: ProposalModel, region_code: str) -> Proposal:
+    return Proposal(
+        id=global_id("Proposal", row.id),
+        database_id=row.id,
+        proposed_name=row.proposed_name,
+        status=row.status,
+        submitted_on=row.submitted_on,
+        decided_on=row.decided_on,
+        decided_by=row.decided_by,
+        note=row.note,
+        external_id=row.external_id,
+        region_code=region_code,
+        cooperative_id=row.cooperative_id,
+    )
+
+
+@strawberry.input(description="Which proposals to list.")
+class ProposalFilter:
+    region_code: str | None = strawberry.field(
+        default=None, description="Proposed by this region or a region inside it."
+    )
+    status: ProposalStatus | None = strawberry.field(default=None, description="In this status.")
+
+
+async def proposal_rows(ctx: Context, stmt: Any) -> list[tuple[ProposalModel, str]]:
+    from shared.models import Region as RegionModel
+
+    rows = await loaders.fetch_rows(
+        ctx,
+        stmt.add_columns(RegionModel.code).join(
+            RegionModel, RegionModel.id == ProposalModel.region_id
+        ),
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+@strawberry.type
+class ProposalQuery:
+    @strawberry.field(
+        description="Proposals, newest id last, in pages (partners; counts are in coverage).",
+        permission_classes=[IsPartner],
+    )
+    async def proposals(
+        self,
+        info: Info[Context, Any],
+        filter: ProposalFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Proposal]:
+        size = page_size(first)
+        key = decode_cursor(after, 1)
+        f = filter or ProposalFilter()
+        conditions = proposal_conditions(
+            FilterSpec(region_code=(f.region_code or "").strip() or None, status=f.status)
+        )
+        stmt = select(ProposalModel).where(*conditions)
+        if key:
+            stmt = stmt.where(ProposalModel.id > int(key[0]))
+        rows = await proposal_rows(info.context, stmt.order_by(ProposalModel.id).limit(size + 1))
+        ctx = info.context
+
+        async def count() -> int:
+            result = await loaders.fetch_rows(
+                ctx, select(func.count()).select_from(ProposalModel).where(*conditions)
+            )
+            return int(result[0][0])
+
+        return build_connection(
+            rows,
+            size,
+            key=lambda r: (r[0].id,),
+            node=lambda r: to_proposal(r[0], r[1]),
+            after_given=after is not None,
+            count=count,
+        )
+
+
+__all__ = ["Proposal", "ProposalQuery", "to_proposal"]

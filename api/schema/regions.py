@@ -1,0 +1,334 @@
+"""Regions of the official list: provinces, regencies, districts, villages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from sqlalchemy import ColumnElement, exists, func, select
+from strawberry.types import Info
+
+from api import loaders
+from api.context import Context
+from api.errors import bad_input
+from api.pagination import (
+    Connection,
+    build_connection,
+    decode_cursor,
+    empty_connection,
+    page_size,
+)
+from api.schema.common import Node, global_id
+from api.schema.coverage import Coverage, coverage_of
+from shared.cooperatives.queries import like_pattern, region_code_clause
+from shared.models import CooperativeVillage, RegionKind, RegionLevel
+from shared.models import Region as RegionModel
+
+if TYPE_CHECKING:
+    from api.schema.cooperatives import Cooperative
+
+CHILD_LEVEL = {
+    RegionLevel.province: RegionLevel.regency,
+    RegionLevel.regency: RegionLevel.district,
+    RegionLevel.district: RegionLevel.village,
+}
+# Most children under one parent in the official list: districts per regency and villages per
+# district stay below this, so a drill-down needs no second page.
+CHILDREN_PAGE = 100
+LEVEL_TYPE = {
+    RegionLevel.province: "Province",
+    RegionLevel.regency: "Regency",
+    RegionLevel.district: "District",
+    RegionLevel.village: "Village",
+}
+CODE_LENGTH = {
+    RegionLevel.province: 2,
+    RegionLevel.regency: 5,
+    RegionLevel.district: 8,
+    RegionLevel.village: 13,
+}
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """Codes of the regions above, province first (they are prefixes of the code)."""
+    return [code[:n] for n in (2, 5, 8) if len(code) > n]
+
+
+@strawberry.interface(
+    description="A region of the official list: a Province, Regency, District or Village."
+)
+class Region(Node):
+    code: str = strawberry.field(description='Official code, e.g. "64", "64.72", "64.72.05".')
+    name: str = strawberry.field(description="Official name.")
+    level: RegionLevel = strawberry.field(description="province, regency, district or village.")
+    retired: bool = strawberry.field(
+        description="No longer in the current edition; kept because data may refer to it."
+    )
+    row_id: strawberry.Private[int]
+
+    @strawberry.field(description="The region directly above; null for a province.")
+    async def parent(self, info: Info[Context, Any]) -> Region | None:
+        codes = ancestor_codes(self.code)
+        if not codes:
+            return None
+        row = await loaders.region_by_code(info.context).load(codes[-1])
+        return to_region(row) if row else None
+
+    @strawberry.field(description="Every region above, province first.")
+    async def ancestors(self, info: Info[Context, Any]) -> list[Region]:
+        rows = await loaders.region_by_code(info.context).load_many(ancestor_codes(self.code))
+        return [to_region(r) for r in rows if r is not None]
+
+    @strawberry.field(description="Current coverage; null before the first recalculation.")
+    async def coverage(self, info: Info[Context, Any]) -> Coverage | None:
+        return await coverage_of(info, self.code)
+
+    @strawberry.field(description="Regions directly below, by code (none below a village).")
+    async def children(
+        self,
+        info: Info[Context, Any],
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description="Page size (at most the server's maximum); the default holds"
+                " every region under one parent in the official list."
+            ),
+        ] = CHILDREN_PAGE,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
+        include_retired: Annotated[
+            bool,
+            strawberry.argument(description="Include regions retired from the current edition."),
+        ] = False,
+    ) -> Connection[Region]:
+        if self.level == RegionLevel.village:
+            return empty_connection()
+        size = page_size(first)
+        key = decode_cursor(after, 1)
+        after_code = str(key[0]) if key else None
+        ctx = info.context
+        rows = await loaders.children_page(ctx).load(
+            loaders.ChildrenKey(self.row_id, size, after_code, include_retired)
+        )
+        row_id = self.row_id
+
+        async def count() -> int:
+            return await loaders.children_count(ctx).load((row_id, include_retired))
+
+        return build_connection(
+            rows,
+            size,
+            key=lambda r: (r.code,),
+            node=to_region,
+            after_given=after is not None,
+            count=count,
+        )
+
+
+@strawberry.type(description="A province (provinsi).")
+class Province(Region):
+    pass
+
+
+@strawberry.type(description="A regency (kabupaten) or city (kota).")
+class Regency(Region):
+    kind: RegionKind = strawberry.field(description="kabupaten or kota.")
+
+
+@strawberry.type(description="A district (kecamatan).")
+class District(Region):
+    pass
+
+
+@strawberry.type(description="A village: a desa (rural) or kelurahan (urban).")
+class Village(Region):
+    kind: RegionKind = strawberry.field(description="desa or kelurahan.")
+    customary: bool = strawberry.field(description="A desa adat (customary village).")
+
+    @strawberry.field(description="Cooperatives covering this village (at most one, usually).")
+    async def cooperatives(
+        self, info: Info[Context, Any]
+    ) -> list[Annotated[Cooperative, strawberry.lazy("api.schema.cooperatives")]]:
+        from api.schema.cooperatives import to_cooperative, visible_code
+
+        if not visible_code(info, self.code):
+            return []
+        rows = await loaders.cooperatives_of_village(info.context).load(self.row_id)
+        return [to_cooperative(r) for r in rows]
+
+
+def to_region(row: RegionModel) -> Region:
+    gid = global_id(LEVEL_TYPE[row.level], row.code)
+    retired = row.retired_edition_id is not None
+    match row.level:
+        case RegionLevel.province:
+            return Province(
+                id=gid,
+                code=row.code,
+                name=row.name,
+                level=row.level,
+                retired=retired,
+                row_id=row.id,
+            )
+        case RegionLevel.regency:
+            return Regency(
+                id=gid,
+                code=row.code,
+                name=row.name,
+                level=row.level,
+                retired=retired,
+                row_id=row.id,
+                kind=row.kind or RegionKind.kabupaten,
+            )
+        case RegionLevel.district:
+            return District(
+                id=gid,
+                code=row.code,
+                name=row.name,
+                level=row.level,
+                retired=retired,
+                row_id=row.id,
+            )
+        case _:
+            return Village(
+                id=gid,
+                code=row.code,
+                name=row.name,
+                level=row.level,
+                retired=retired,
+                row_id=row.id,
+                kind=row.kind or RegionKind.desa,
+                customary=row.customary,
+            )
+
+
+def to_village(row: RegionModel) -> Village:
+    region = to_region(row)
+    assert isinstance(region, Village)
+    return region
+
+
+def level_of_code(code: str) -> RegionLevel | None:
+    for level, length in CODE_LENGTH.items():
+        if len(code) == length:
+            return level
+    return None
+
+
+@strawberry.type
+class RegionQuery:
+    @strawberry.field(description="One region by its official code, or null.")
+    async def region(self, info: Info[Context, Any], code: str) -> Region | None:
+        row = await loaders.region_by_code(info.context).load(code.strip())
+        return to_region(row) if row else None
+
+    @strawberry.field(description="Every province of the current edition, by code.")
+    async def provinces(self, info: Info[Context, Any]) -> list[Province]:
+        rows = await loaders.scalars(
+            info.context,
+            select(RegionModel)
+            .where(
+                RegionModel.level == RegionLevel.province,
+                RegionModel.retired_edition_id.is_(None),
+            )
+            .order_by(RegionModel.code),
+        )
+        return [p for p in map(to_region, rows) if isinstance(p, Province)]
+
+    @strawberry.field(
+        description="Regions by level, parent and name, by code. Retired regions are left out."
+    )
+    async def regions(
+        self,
+        info: Info[Context, Any],
+        level: RegionLevel | None = None,
+        parent_code: Annotated[
+            str | None,
+            strawberry.argument(description="Only regions inside this region (any level above)."),
+        ] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Part of the name, case-insensitive.")
+        ] = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Region]:
+        size = page_size(first)
+        key = decode_cursor(after, 1)
+        conditions: list[ColumnElement[bool]] = [RegionModel.retired_edition_id.is_(None)]
+        if level is not None:
+            conditions.append(RegionModel.level == level)
+        if parent_code:
+            if level_of_code(parent_code) in (None, RegionLevel.village):
+                raise bad_input(
+                    "`parentCode` must be a province, regency or district code",
+                    argument="parentCode",
+                )
+            conditions.append(region_code_clause(parent_code))
+            conditions.append(RegionModel.code != parent_code)
+        if search and search.strip():
+            conditions.append(func.lower(RegionModel.name).like(like_pattern(search), escape="\\"))
+        stmt = select(RegionModel).where(*conditions)
+        if key:
+            stmt = stmt.where(RegionModel.code > str(key[0]))
+        rows = await loaders.scalars(info.context, stmt.order_by(RegionModel.code).limit(size + 1))
+        ctx = info.context
+
+        async def count() -> int:
+            result = await loaders.fetch_rows(
+                ctx, select(func.count()).select_from(RegionModel).where(*conditions)
+            )
+            return int(result[0][0])
+
+        return build_connection(
+            rows,
+            size,
+            key=lambda r: (r.code,),
+            node=to_region,
+            after_given=after is not None,
+            count=count,
+        )
+
+    @strawberry.field(
+        description=(
+            "Villages retired from the official list that still have a cooperative:"
+            " the cooperatives to re-attach to a current village."
+        )
+    )
+    async def retired_villages_with_cooperatives(
+        self,
+        info: Info[Context, Any],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Village]:
+        size = page_size(first)
+        key = decode_cursor(after, 1)
+        conditions = [
+            RegionModel.level == RegionLevel.village,
+            RegionModel.retired_edition_id.is_not(None),
+            exists(
+                select(CooperativeVillage.village_id).where(
+                    CooperativeVillage.village_id == RegionModel.id
+                )
+            ),
+        ]
+        stmt = select(RegionModel).where(*conditions)
+        if key:
+            stmt = stmt.where(RegionModel.code > str(key[0]))
+        rows = await loaders.scalars(info.context, stmt.order_by(RegionModel.code).limit(size + 1))
+        ctx = info.context
+
+        async def count() -> int:
+            result = await loaders.fetch_rows(
+                ctx, select(func.count()).select_from(RegionModel).where(*conditions)
+            )
+            return int(result[0][0])
+
+        return build_connection(
+            rows,
+            size,
+            key=lambda r: (r.code,),
+            node=to_village,
+            after_given=after is not None,
+            count=count,
+        )

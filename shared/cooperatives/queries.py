@@ -1,0 +1,134 @@
+"""Read-side SQL for cooperatives and proposals: filters, scopes and orderings.
+
+The API and the CLI build lists from these clauses so that "in region 64.72" or "ready for
+financing" means the same everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+
+from shared.models import (
+    Cooperative,
+    CooperativeKind,
+    CooperativeVillage,
+    Outlet,
+    OutletType,
+    Proposal,
+    ProposalStatus,
+    Region,
+    Scheme,
+    Stage,
+)
+from shared.readiness import financing_ready_clause
+
+
+def region_code_clause(code: str) -> ColumnElement[bool]:
+    """Regions (villages) inside the region with this code, at any level."""
+    match len(code):
+        case 2:
+            return Region.province_code == code
+        case 5:
+            return Region.regency_code == code
+        case 8:
+            return Region.district_code == code
+        case _:
+            return Region.code == code
+
+
+def in_region(code: str) -> ColumnElement[bool]:
+    """The cooperative covers at least one village inside the region (a merger counts once)."""
+    return exists(
+        select(CooperativeVillage.cooperative_id)
+        .join(Region, Region.id == CooperativeVillage.village_id)
+        .where(CooperativeVillage.cooperative_id == Cooperative.id, region_code_clause(code))
+    )
+
+
+def in_province_scope(province_code: str | None) -> ColumnElement[bool] | None:
+    """A scoped API key sees only cooperatives of its province; None means no restriction."""
+    return None if province_code is None else in_region(province_code)
+
+
+@dataclass(frozen=True, slots=True)
+class CooperativeFilter:
+    region_code: str | None = None
+    stage: Stage | None = None
+    scheme: Scheme | None = None
+    kind: CooperativeKind | None = None
+    is_mockup: bool | None = None
+    outlet_type: OutletType | None = None
+    financing_ready: bool | None = None
+    search: str | None = None
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def cooperative_conditions(
+    f: CooperativeFilter, scope: str | None = None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.region_code:
+        conditions.append(in_region(f.region_code))
+    if f.stage is not None:
+        conditions.append(Cooperative.stage == f.stage)
+    if f.scheme is not None:
+        conditions.append(Cooperative.scheme == f.scheme)
+    if f.kind is not None:
+        conditions.append(Cooperative.kind == f.kind)
+    if f.is_mockup is not None:
+        conditions.append(Cooperative.is_mockup.is_(f.is_mockup))
+    if f.outlet_type is not None:
+        conditions.append(
+            exists(
+                select(Outlet.id).where(
+                    Outlet.cooperative_id == Cooperative.id, Outlet.type == f.outlet_type
+                )
+            )
+        )
+    if f.financing_ready is not None:
+        conditions.append(financing_ready_clause(f.financing_ready))
+    if f.search and f.search.strip():
+        pattern = like_pattern(f.search)
+        conditions.append(
+            or_(
+                func.lower(Cooperative.name).like(pattern, escape="\\"),
+                Cooperative.registry_id == f.search.strip(),
+            )
+        )
+    scoped = in_province_scope(scope)
+    if scoped is not None:
+        conditions.append(scoped)
+    return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalFilter:
+    region_code: str | None = None
+    status: ProposalStatus | None = None
+
+
+def proposal_conditions(f: ProposalFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    code = f.region_code
+    if code:
+        if len(code) == 2:
+            conditions.append(Proposal.province_code == code)
+        elif len(code) == 5:
+            conditions.append(Proposal.regency_code == code)
+        elif len(code) == 8:
+            conditions.append(Proposal.district_code == code)
+        else:
+            conditions.append(Proposal.region_id.in_(select(Region.id).where(Region.code == code)))
+    if f.status is not None:
+        conditions.append(Proposal.status == f.status)
+    return conditions
+
+
+def all_of(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool] | None:
+    return and_(*conditions) if conditions else None
