@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import AccessMiddleware, principal_of
 from api.context import Context
+from api.http import GraphQLHTTP
 from api.limits import BodyLimitMiddleware
 from api.observability import RequestContextMiddleware
 from api.schema import schema
@@ -31,7 +31,7 @@ from shared.db import Database, get_database
 log = logging.getLogger(__name__)
 
 
-class KopdesGraphQL(GraphQL[Context, None]):
+class KopdesGraphQL(GraphQLHTTP):
     def __init__(self, db: Database, settings: Settings) -> None:
         super().__init__(
             schema,

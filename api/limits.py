@@ -199,6 +199,8 @@ class _CostWalker:
         if node.selection_set is not None:
             children = self.selection_set(get_named_type(definition.type), node.selection_set)
         multiplier = _page_size(node, definition.args, self.variables)
+        if name == "edges" and parent.name.endswith("Connection"):
+            multiplier = 1  # the connection's page size already counted its edges
         if multiplier is None:
             multiplier = LIST_ESTIMATE if is_list_type(get_nullable_type(definition.type)) else 1
         multiplier = max(0, min(multiplier, self.max_page))
