@@ -612,11 +612,16 @@ def apply(session: Session, result: Plan) -> None:
             update(table)
             .where(table.c.id == bindparam("_id"))
             .values(
-                {c: bindparam(c) for c in VALUE_COLUMNS},
-                updated_at=now,
-                version=table.c.version + 1,
+                {
+                    **{c: bindparam(f"v_{c}") for c in VALUE_COLUMNS},
+                    "updated_at": now,
+                    "version": table.c.version + 1,
+                }
             ),
-            [{"_id": ids[row.registry_id], **row.values} for row in updates],
+            [
+                {"_id": ids[row.registry_id], **{f"v_{c}": row.values[c] for c in VALUE_COLUMNS}}
+                for row in updates
+            ],
         )
     links = _table(CooperativeVillage)
     if result.links_removed:

@@ -348,8 +348,11 @@ def apply(session: Session, result: ProposalPlan) -> None:
         session.execute(
             update(table)
             .where(table.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in VALUE_COLUMNS}, updated_at=now),
-            [{"_id": pid, **row.values} for pid, row in result.updated],
+            .values({**{c: bindparam(f"v_{c}") for c in VALUE_COLUMNS}, "updated_at": now}),
+            [
+                {"_id": pid, **{f"v_{c}": row.values[c] for c in VALUE_COLUMNS}}
+                for pid, row in result.updated
+            ],
         )
     links = _table(ProposalVillage)
     if result.villages_removed:
