@@ -1,0 +1,99 @@
+"""An edition swaps in one transaction, and one village-list import runs at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.db import Database
+from shared.models import Edition, ImportJob, JobStatus, RegionChange
+from shared.villages import service
+from shared.villages.service import import_now
+from tests.villages.common import (
+    E2022,
+    E2025,
+    WILAYAH_2022,
+    WILAYAH_2025,
+    current_edition,
+    region_names,
+)
+
+
+class Injected(RuntimeError):
+    pass
+
+
+@pytest.fixture
+def hooks() -> Iterator[dict[str, list[service.Hook]]]:
+    yield service.HOOKS
+    for points in service.HOOKS.values():
+        points.clear()
+
+
+def test_failure_in_the_write_phase_leaves_the_previous_edition_intact(
+    db: Database, hooks: dict[str, list[service.Hook]]
+) -> None:
+    assert import_now(db, [WILAYAH_2022], edition=E2022).status is JobStatus.succeeded
+    before = region_names(db)
+    written: list[int] = []
+
+    def explode(job_id: int, session: Session | None) -> None:
+        assert session is not None
+        # The new names are in the transaction when it fails: the rollback must undo them.
+        written.append(session.execute(select(func.count()).select_from(RegionChange)).scalar_one())
+        raise Injected("disk full, say")
+
+    hooks["writing"].append(explode)
+    with pytest.raises(Injected):
+        import_now(db, [WILAYAH_2025], edition=E2025)
+    assert written == [25]
+    assert region_names(db) == before
+    assert current_edition(db) == "2022"
+    with db.sync_session() as session:
+        assert session.execute(select(func.count()).select_from(RegionChange)).scalar_one() == 0
+        assert session.execute(select(Edition.label)).scalars().all() == ["2022"]
+        job = session.execute(select(ImportJob).order_by(ImportJob.id.desc())).scalars().first()
+        assert job is not None
+        assert job.status is JobStatus.failed
+        assert "Injected" in (job.message or "")
+
+    hooks["writing"].clear()
+    again = import_now(db, [WILAYAH_2025], edition=E2025)
+    assert again.status is JobStatus.succeeded, again.message
+    assert region_names(db)["64.02.20"] == "Samboja Barat"
+
+
+def test_a_second_import_is_refused_while_one_runs(
+    db: Database, hooks: dict[str, list[service.Hook]]
+) -> None:
+    inside = threading.Event()
+    release = threading.Event()
+    first_job: list[int] = []
+
+    def hold(job_id: int, _session: Session | None) -> None:
+        if not first_job:
+            first_job.append(job_id)
+            inside.set()
+            assert release.wait(30)
+
+    hooks["validated"].append(hold)
+    results: list[ImportJob] = []
+    runner = threading.Thread(
+        target=lambda: results.append(import_now(db, [WILAYAH_2022], edition=E2022))
+    )
+    runner.start()
+    try:
+        assert inside.wait(30)
+        second = import_now(db, [WILAYAH_2025], edition=E2025)
+        assert second.status is JobStatus.failed
+        assert f"another village-list import (job {first_job[0]}" in (second.message or "")
+        assert "one runs at a time" in (second.message or "")
+    finally:
+        release.set()
+        runner.join(30)
+    assert results and results[0].status is JobStatus.succeeded, results
+    assert current_edition(db) == "2022"
