@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     from shared.config import get_settings
 
     folder = tmp_path / "uploads"
     monkeypatch.setattr(get_settings(), "upload_dir", folder)
     monkeypatch.setenv("KOPDES_UPLOAD_DIR", str(folder))  # for CLI subprocesses
-    yield folder
+    return folder

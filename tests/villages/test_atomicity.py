@@ -95,5 +95,6 @@ def test_a_second_import_is_refused_while_one_runs(
     finally:
         release.set()
         runner.join(30)
-    assert results and results[0].status is JobStatus.succeeded, results
+    assert len(results) == 1
+    assert results[0].status is JobStatus.succeeded, results[0].message
     assert current_edition(db) == "2022"

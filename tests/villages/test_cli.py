@@ -57,7 +57,8 @@ def test_json_report_of_a_successful_import(db: Database, worker: object) -> Non
     assert report["diff"]["village"]["renamed"] == 13
     assert report["diff"]["district"]["renamed"] == 1
     assert report["error_count"] == 0
-    assert report["errors"] == [] and report["warnings"] == []
+    assert report["errors"] == []
+    assert report["warnings"] == []
     assert current_edition(db) == "2025"
 
 

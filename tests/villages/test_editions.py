@@ -46,7 +46,8 @@ LEMPAKE = "64.72.05.1003"
 
 def run(db: Database, sources: list[Path], edition: EditionInfo, **options: object) -> ImportJob:
     job = start_village_import(db, sources, edition=edition, **options)  # type: ignore[arg-type]
-    return wait_for_job(db, job.id)
+    finished: ImportJob = wait_for_job(db, job.id)
+    return finished
 
 
 def test_2022_then_2025_renames_what_the_decree_renamed(db: Database, worker: object) -> None:
@@ -67,7 +68,8 @@ def test_2022_then_2025_renames_what_the_decree_renamed(db: Database, worker: ob
         "village": {"added": 0, "renamed": 13, "retired": 0, "reinstated": 0, "unchanged": 1025},
     }
     assert job.attempts == 1
-    assert job.source_sha256 and len(job.source_sha256) == 64
+    assert job.source_sha256
+    assert len(job.source_sha256) == 64
     assert job.timings["total"] > 0
     assert job.rows_done == job.rows_total == 1154
     assert current_edition(db) == "2025"
@@ -226,7 +228,8 @@ def test_inputs_are_copied_where_the_worker_reads_them(db: Database, tmp_path: P
     job = start_village_import(db, [WILAYAH_2025], edition=E2025, enqueue=False)
     assert job.source_path is not None
     copied = Path(job.params["sources"][0])
-    assert copied.is_dir() and copied != WILAYAH_2025
+    assert copied.is_dir()
+    assert copied != WILAYAH_2025
     assert Path(db.settings.upload_dir).resolve() in copied.parents
     assert sorted(p.name for p in copied.iterdir()) == sorted(
         p.name for p in WILAYAH_2025.iterdir()
