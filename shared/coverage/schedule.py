@@ -5,12 +5,13 @@ stages, outlets, proposals) calls :func:`note_change` in its transaction. That b
 version (so current figures read as stale at once) and, once the transaction has committed,
 asks for a recalculation with :func:`request_recompute`.
 
-A burst of changes must lead to one recalculation, across processes. The request is one
-conditional UPDATE of the single ``data_state`` row: it succeeds only when no request is
-pending (``coverage_requested_version <= coverage_version``), and the process whose UPDATE
-succeeds creates the one job, in the same transaction, and enqueues it with a short delay so
-the rest of the burst lands before it runs. Every other change of the burst finds the request
-pending and does nothing: the pending job reads the data version when it runs, after them.
+A burst of changes must lead to one recalculation, across processes. A request locks the
+single ``data_state`` row (so requesters from every process queue up on it) and goes ahead
+only when no request is pending (``coverage_requested_version <= coverage_version``); the one
+that goes ahead marks the request pending and creates the job in the same transaction, then
+enqueues it with a short delay so the rest of the burst lands before it runs. Every other
+change of the burst finds the request pending and does nothing: the pending job reads the
+data version when it runs, after them.
 When the job starts it releases the request (:func:`release_request`) before reading the
 data, so a change committed while it computes asks for a fresh run instead of being lost.
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import event, exists, or_, select, update
+from sqlalchemy import event, exists, select, update
 from sqlalchemy.orm import Session
 
 from shared.db import Database
@@ -77,30 +78,40 @@ def request_recompute(
     from shared.jobs import FAILURE_CALLBACK, create_job, finish
 
     with db.transaction() as session:
-        live_job = exists().where(
-            ImportJob.kind == JobKind.coverage,
-            ImportJob.status == JobStatus.queued,
-            ImportJob.created_at > utcnow() - ABANDONED_AFTER,
-        )
-        won = session.execute(
-            update(DataState)
-            .where(
-                DataState.id == 1,
-                DataState.coverage_version < DataState.data_version,
-                or_(
-                    DataState.coverage_requested_version <= DataState.coverage_version,
-                    ~live_job,
-                ),
+        # The row lock queues concurrent requesters; each one's later statements then see the
+        # job its predecessor committed (a READ COMMITTED statement takes a fresh snapshot).
+        state = session.execute(
+            select(
+                DataState.data_version,
+                DataState.coverage_version,
+                DataState.coverage_requested_version,
             )
+            .where(DataState.id == 1)
+            .with_for_update()
+        ).one()
+        if state.coverage_version >= state.data_version:
+            return None  # a run already counted this change
+        if state.coverage_requested_version > state.coverage_version:
+            live_job = session.execute(
+                select(
+                    exists().where(
+                        ImportJob.kind == JobKind.coverage,
+                        ImportJob.status == JobStatus.queued,
+                        ImportJob.created_at > utcnow() - ABANDONED_AFTER,
+                    )
+                )
+            ).scalar_one()
+            if live_job:
+                return None  # the pending run will read this change
+        session.execute(
+            update(DataState)
+            .where(DataState.id == 1)
             .values(coverage_requested_version=DataState.data_version)
-            .returning(DataState.data_version)
-        ).scalar_one_or_none()
-        if won is None:
-            return None
+        )
         job = create_job(
             session,
             JobKind.coverage,
-            params={"coalesced": True, "requested_at_version": int(won)},
+            params={"coalesced": True, "requested_at_version": int(state.data_version)},
             requested_by=requested_by,
             request_id=request_id,
         )
