@@ -2,7 +2,8 @@
 
 Codes: BAD_USER_INPUT, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN (from api.permissions),
 GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (including the guards' refusals), and
-INTERNAL_SERVER_ERROR for masked errors, which also carry the request id to quote.
+SERVICE_UNAVAILABLE when the job queue (Redis) cannot take a job, and INTERNAL_SERVER_ERROR
+for masked errors, which also carry the request id to quote.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from shared.broker import BrokerUnavailable
 from shared.logs import request_id_var
 
 log = logging.getLogger("api.errors")
@@ -40,6 +42,10 @@ def _is_client_error(error: GraphQLError) -> bool:
 def should_mask(error: GraphQLError) -> bool:
     if _is_client_error(error):
         return False
+    if isinstance(error.original_error, BrokerUnavailable):
+        # Not a bug: rewritten as SERVICE_UNAVAILABLE by anonymise_error, logged as a warning.
+        log.warning("job queue unavailable (request %s): %s", request_id_var.get(), error.message)
+        return True
     log.error(
         "unexpected error at %s (request %s)",
         ".".join(str(p) for p in error.path or ()) or "-",
@@ -56,6 +62,15 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=should_mask, error_message=MASKED_MESSAGE)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, BrokerUnavailable):
+            return GraphQLError(
+                message=f"{error.original_error} Try again when it is back.",
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id_var.get()},
+            )
         return GraphQLError(
             message=self.error_message,
             nodes=error.nodes,
