@@ -64,7 +64,7 @@ async def _write(info: Info[Context, Any], work: Callable[[Session], T]) -> T:
             # A concurrent write took the village or identifier between check and insert.
             message = str(exc.orig).splitlines()[0] if exc.orig else "conflicting data"
             raise _Refused(
-                [UserError(code=ErrorCode.conflict, field=None, message=message)]
+                [UserError(code=ErrorCode.CONFLICT, field=None, message=message)]
             ) from exc
 
     return await run_in_threadpool(run)
@@ -302,7 +302,7 @@ class OperationsMutation:
                 return ImportJobPayload(
                     job=None,
                     user_errors=[
-                        UserError(code=ErrorCode.invalid, field="edition", message=str(exc))
+                        UserError(code=ErrorCode.INVALID, field="edition", message=str(exc))
                     ],
                 )
         return ImportJobPayload(job=to_job(job), user_errors=[])

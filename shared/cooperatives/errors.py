@@ -6,10 +6,11 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
-    invalid = "INVALID"  # the value is malformed or not allowed
-    not_found = "NOT_FOUND"  # what the field refers to does not exist
-    conflict = "CONFLICT"  # the change clashes with data already there
-    stale = "STALE_VERSION"  # someone changed the object since the caller read it
+    # Upper-case names: they are the GraphQL enum values clients match on.
+    INVALID = "INVALID"  # the value is malformed or not allowed
+    NOT_FOUND = "NOT_FOUND"  # what the field refers to does not exist
+    CONFLICT = "CONFLICT"  # the change clashes with data already there
+    STALE_VERSION = "STALE_VERSION"  # someone changed the object since the caller read it
 
 
 class ServiceError(Exception):
@@ -24,19 +25,19 @@ class ServiceError(Exception):
 
 class InvalidInput(ServiceError):
     def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(ErrorCode.invalid, field, message)
+        super().__init__(ErrorCode.INVALID, field, message)
 
 
 class NotFound(ServiceError):
     def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(ErrorCode.not_found, field, message)
+        super().__init__(ErrorCode.NOT_FOUND, field, message)
 
 
 class Conflict(ServiceError):
     def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(ErrorCode.conflict, field, message)
+        super().__init__(ErrorCode.CONFLICT, field, message)
 
 
 class StaleVersion(ServiceError):
     def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(ErrorCode.stale, field, message)
+        super().__init__(ErrorCode.STALE_VERSION, field, message)

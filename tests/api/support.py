@@ -155,3 +155,9 @@ def recompute(db: Any) -> None:
     with db.transaction() as session:
         run(session)
     COVERAGE_CACHE.clear()
+
+
+def global_id(type_name: str, key: object) -> str:
+    from api.schema.common import global_id as make
+
+    return str(make(type_name, key))
