@@ -10,6 +10,8 @@ readers see it while the job's main transaction is still open.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import traceback
 from collections.abc import Callable
@@ -27,6 +29,11 @@ log = logging.getLogger(__name__)
 
 # The default of ``stale_after()``; prefer the function, which follows the settings.
 STALE_AFTER = timedelta(seconds=60)
+
+
+def worker_id() -> str:
+    """Which process takes a job: host and pid, for operators watching a job that hangs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def stale_after() -> timedelta:
@@ -102,6 +109,7 @@ def claim(db: Database, job_id: int, *, now: datetime | None = None) -> Claim | 
                 started_at=now,
                 heartbeat_at=now,
                 attempts=ImportJob.attempts + 1,
+                worker_id=worker_id(),
             )
             .returning(ImportJob.attempts)
         )

@@ -55,6 +55,8 @@ class ImportJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     requested_by: Mapped[str | None] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # host:pid of the worker that took the job last (which process to look at when it hangs).
+    worker_id: Mapped[str | None] = mapped_column(String(100))
     edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
