@@ -33,7 +33,7 @@ E2025 = EditionInfo("2025", "Kepmendagri 300.2.2-2138/2025")
 
 def region_names(db: Database) -> dict[str, str]:
     with db.sync_session() as session:
-        return dict(session.execute(select(Region.code, Region.name)))
+        return dict(session.execute(select(Region.code, Region.name)).all())
 
 
 def region_count(db: Database, level: RegionLevel | None = None, *, active: bool = True) -> int:
