@@ -8,7 +8,6 @@ to anonymous), 429 with Retry-After past the rate limit. Keys are looked up on e
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -73,7 +72,6 @@ class AccessMiddleware:
         self.limiter = limiter or build_rate_limiter(settings)
         self._rates = {role: rate_for(settings, role) for role in Role}
         self._touched: dict[int, float] = {}  # key id -> monotonic time of the last touch
-        self._background: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(
@@ -83,13 +81,16 @@ class AccessMiddleware:
             return
         header = dict(scope.get("headers") or []).get(b"authorization")
         principal = ANONYMOUS
+        touch: tuple[int, datetime] | None = None
         if header is not None:
             try:
-                principal = await self._authenticate(header.decode("latin-1"))
+                principal, touch = await self._authenticate(header.decode("latin-1"))
             except keys.InvalidToken as exc:
                 # Failed attempts spend the address's anonymous budget, so a flood of bad
                 # keys is throttled like any other anonymous traffic.
-                if await self._limited(scope, send, f"addr:{client_address(scope)}", Role.anonymous):
+                if await self._limited(
+                    scope, send, f"addr:{client_address(scope)}", Role.anonymous
+                ):
                     return
                 await self._unauthenticated(scope, send, exc.reason)
                 return
@@ -101,9 +102,14 @@ class AccessMiddleware:
         if await self._limited(scope, send, bucket, principal.role):
             return
         scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            # After the response went out: the client does not wait for this write.
+            if touch is not None:
+                await self._touch(*touch)
 
-    async def _authenticate(self, header: str) -> Principal:
+    async def _authenticate(self, header: str) -> tuple[Principal, tuple[int, datetime] | None]:
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise keys.InvalidToken("the Authorization header must be 'Bearer <API key>'")
@@ -115,23 +121,21 @@ class AccessMiddleware:
             ).scalar_one_or_none()
         now = datetime.now(UTC)
         key = keys.check_token(key, token, now)
-        self._touch_later(key, now)
-        return Principal(
+        principal = Principal(
             role=key.role, api_key_id=key.id, name=key.name, province_code=key.province_code
         )
+        return principal, ((key.id, now) if self._touch_due(key, now) else None)
 
-    def _touch_later(self, key: ApiKey, now: datetime) -> None:
-        """Record last use at most once a minute per key, off the request's path."""
+    def _touch_due(self, key: ApiKey, now: datetime) -> bool:
+        """Record last use at most once a minute per key (the UPDATE re-checks across processes)."""
         if key.last_used_at is not None and now - key.last_used_at < keys.LAST_USED_RESOLUTION:
-            return
+            return False
         moment = time.monotonic()
         last = self._touched.get(key.id)
         if last is not None and moment - last < keys.LAST_USED_RESOLUTION.total_seconds():
-            return
+            return False
         self._touched[key.id] = moment
-        task = asyncio.get_running_loop().create_task(self._touch(key.id, now))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        return True
 
     async def _touch(self, key_id: int, now: datetime) -> None:
         try:
@@ -139,11 +143,6 @@ class AccessMiddleware:
                 await conn.execute(keys.touch_statement(key_id, now))
         except Exception as exc:  # informative only: never fail or delay a request for it
             log.warning("could not record last use of API key %s: %s", key_id, exc)
-
-    async def wait_for_background(self) -> None:
-        """Let pending last-use writes finish (shutdown, tests)."""
-        if self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def _limited(self, scope: Scope, send: Send, bucket: str, role: Role) -> bool:
         if not self.settings.rate_limit_enabled:

@@ -130,7 +130,9 @@ class BodyLimitMiddleware:
 # Query cost
 
 
-def _page_size(node: FieldNode, field_args: dict[str, Any], variables: dict[str, Any]) -> int | None:
+def _page_size(
+    node: FieldNode, field_args: dict[str, Any], variables: dict[str, Any]
+) -> int | None:
     for argument in node.arguments or ():
         if argument.name.value not in PAGE_SIZE_ARGUMENTS:
             continue

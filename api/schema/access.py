@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -113,8 +113,8 @@ class AuditEntryType:
             operation=entry.operation,
             target_type=entry.target_type,
             target_id=entry.target_id,
-            before=entry.before,
-            after=entry.after,
+            before=cast(JSON, entry.before),
+            after=cast(JSON, entry.after),
             request_id=entry.request_id,
         )
 
@@ -155,9 +155,7 @@ def _in_transaction(db: Database, work: Any, *args: Any, **kwargs: Any) -> Any:
         return work(session, *args, **kwargs)
 
 
-def _create(
-    session: Session, actor: Any, data: CreateApiKeyInput
-) -> tuple[ApiKeyType, str]:
+def _create(session: Session, actor: Any, data: CreateApiKeyInput) -> tuple[ApiKeyType, str]:
     issued = keys.create_key(
         session,
         actor,
@@ -206,7 +204,12 @@ class AccessQuery:
             before_id = cursor[0]
         conditions = filter.to_service() if filter else AuditFilter()
         page = await run_in_threadpool(
-            _in_transaction, info.context.db, audit_page, conditions, first=size + 1, before_id=before_id
+            _in_transaction,
+            info.context.db,
+            audit_page,
+            conditions,
+            first=size + 1,
+            before_id=before_id,
         )
         return build_connection(
             page.entries,
@@ -228,7 +231,9 @@ class AccessMutation:
     ) -> CreatedApiKey:
         actor = actor_for(info.context)
         try:
-            key, token = await run_in_threadpool(_in_transaction, info.context.db, _create, actor, input)
+            key, token = await run_in_threadpool(
+                _in_transaction, info.context.db, _create, actor, input
+            )
         except keys.KeyInputError as exc:
             raise bad_input(
                 f"{exc.field}: {exc.reason}", argument=f"input.{_graphql_field(exc.field)}"

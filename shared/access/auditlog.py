@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -31,7 +32,7 @@ class AuditPage:
     has_next_page: bool
 
 
-def _filtered(query: Select[tuple[AuditEntry]], f: AuditFilter) -> Select[tuple[AuditEntry]]:
+def _filtered(query: Select[Any], f: AuditFilter) -> Select[Any]:
     if f.operation is not None:
         if f.operation.endswith(".*"):
             family = f.operation[:-1]
@@ -67,5 +68,7 @@ def audit_page(
     query = _filtered(select(AuditEntry), f)
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)
-    rows = list(session.execute(query.order_by(AuditEntry.id.desc()).limit(first + 1)).scalars())
+    rows: list[AuditEntry] = list(
+        session.scalars(query.order_by(AuditEntry.id.desc()).limit(first + 1))
+    )
     return AuditPage(entries=rows[:first], has_next_page=len(rows) > first)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from shared import audit
 from shared.models import ApiKey, Region, RegionLevel, Role
 
-TOKEN_SCHEME = "kdp"
+TOKEN_SCHEME = "kdp"  # noqa: S105  (a public marker, not a secret)
 PREFIX_LENGTH = 12
 SECRET_BYTES = 32
 # last_used_at is informative, not a security control: one write per key per minute at most.
@@ -202,7 +202,12 @@ def create_key(
     session.add(key)
     session.flush()
     audit.record(
-        session, actor, "apikey.create", target_type="api_key", target_id=key.id, after=describe(key)
+        session,
+        actor,
+        "apikey.create",
+        target_type="api_key",
+        target_id=key.id,
+        after=describe(key),
     )
     return IssuedKey(key=key, token=token)
 

@@ -15,13 +15,11 @@ import logging
 import math
 import re
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
     from shared.config import Settings
     from shared.models import Role
 
@@ -61,9 +59,7 @@ def parse_rate(text: str) -> Rate:
     """``"60/minute"``, ``"1000/hour"``, ``"10/30s"``, ``"5/sec"``."""
     match = _RATE_RE.match(text.lower())
     if match is None:
-        raise ValueError(
-            f"rate {text!r} is not like 60/minute (units: second, minute, hour, day)"
-        )
+        raise ValueError(f"rate {text!r} is not like 60/minute (units: second, minute, hour, day)")
     count = int(match.group(1))
     multiple = int(match.group(2) or 1)
     if count <= 0 or multiple <= 0:
@@ -151,7 +147,8 @@ class RedisRateLimiter:
     def __init__(self, url: str, namespace: str) -> None:
         from redis.asyncio import Redis
 
-        self._client: Redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # Typed loosely: the installed stubs predate redis-py's asyncio API (aclose).
+        self._client: Any = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._prefix = f"{namespace}:ratelimit:"
         self._script = self._client.register_script(_GCRA_SCRIPT)
 

@@ -102,4 +102,6 @@ def revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix")]) -
     except keys.KeyNotFound as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"revoked key {revoked.id} '{revoked.name}' at {revoked.revoked_at:%Y-%m-%d %H:%M} UTC")
+    console.print(
+        f"revoked key {revoked.id} '{revoked.name}' at {revoked.revoked_at:%Y-%m-%d %H:%M} UTC"
+    )
