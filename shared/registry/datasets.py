@@ -100,6 +100,7 @@ PROPOSAL_COLUMNS = (
 assert set(REQUIRED_COLUMNS) <= set(REGISTRY_COLUMNS) <= KNOWN_COLUMNS
 
 BANKS = ("BRI", "BNI", "Mandiri", "BSI")
+_OUTLET_CHOICES = ("grocery:47111", "grocery:47111;savings_loans:64142")
 STAGES = (
     "deliberation",
     "founding_meeting",
@@ -110,6 +111,7 @@ STAGES = (
     "bank_account",
     "operational",
 )
+_STAGE_DATE_KEYS = tuple(f"{stage}_on" for stage in STAGES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,27 @@ def _stage_dates(stage_rank: int, start: date, rng: random.Random) -> dict[str, 
     for rank in range(stage_rank + 1):
         dates[f"{STAGES[rank]}_on"] = day.isoformat()
         day += timedelta(days=rng.randint(3, 20))
+    return dates
+
+
+# The national generator draws ~900,000 numbers: cheap draws and a table of ISO dates keep it
+# to a few seconds (random.randint and date.isoformat dominate otherwise).
+_DAY0 = date(2025, 1, 1)
+_ISO_DAYS = [(_DAY0 + timedelta(days=i)).isoformat() for i in range(900)]
+_SCHEMES = ("new",) * 75 + ("development",) * 15 + ("revitalisation",) * 10
+
+
+def _draw(rng: random.Random, low: int, high: int) -> int:
+    """A uniform integer in [low, high]."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _fast_stage_dates(stage_rank: int, start: int, rng: random.Random) -> dict[str, str]:
+    dates: dict[str, str] = {}
+    day = start
+    for rank in range(stage_rank + 1):
+        dates[_STAGE_DATE_KEYS[rank]] = _ISO_DAYS[day]
+        day += 3 + int(rng.random() * 18)
     return dates
 
 
@@ -305,57 +328,51 @@ def national_registry(villages: Iterable[Village], seed: int = 2025) -> Iterator
     members = [int(w * scale) for w in weights]
     for j in range(members_total - sum(members)):  # hand out the rounding remainder
         members[j % count] += 1
-    as_of = date(2026, 8, 5)
+    as_of = date(2026, 8, 5).isoformat()
     for index, group in enumerate(groups):
         pos = rank_of_position[index]
         has_legal, has_npwp, has_nib = pos < legal, pos < npwp, pos < nib
         if not has_legal:
-            stage_rank = rng.randint(0, 2)
+            stage_rank = _draw(rng, 0, 2)
         elif has_nib and has_npwp:
-            stage_rank = rng.choices((5, 6, 7), (50, 30, 20))[0]
+            roll = rng.random()
+            stage_rank = 5 if roll < 0.5 else 6 if roll < 0.8 else 7
         else:
-            stage_rank = rng.choice((3, 4))
+            stage_rank = _draw(rng, 3, 4)
         head = group[0]
-        start = date(2025, 5, 1) + timedelta(days=rng.randint(0, 60))
+        dates = _fast_stage_dates(stage_rank, 120 + _draw(rng, 0, 60), rng)
+        if len(group) == 1:
+            name = cooperative_name(head)
+        else:
+            word = "Kelurahan" if head.kind == "kelurahan" else "Desa"
+            name = f"Koperasi {word} Merah Putih {head.name} {group[1].name}"
         row: dict[str, Any] = {
             "registry_id": registry_id_for(head.code),
-            "name": cooperative_name(head)
-            if len(group) == 1
-            else (
-                f"Koperasi {'Kelurahan' if head.kind == 'kelurahan' else 'Desa'} Merah Putih"
-                f" {head.name} {group[1].name}"
-            ),
+            "name": name,
             "village_codes": ";".join(v.code for v in group),
-            "scheme": "revitalisation"
-            if len(group) > 1
-            else rng.choices(("new", "development", "revitalisation"), (75, 15, 10))[0],
+            "scheme": "revitalisation" if len(group) > 1 else _SCHEMES[_draw(rng, 0, 99)],
             "stage": STAGES[stage_rank],
-            **_stage_dates(stage_rank, start, rng),
+            **dates,
             "is_mockup": "true" if head.code in KALTIM_MOCKUPS else "false",
             "member_count": members[index],
-            "member_count_as_of": as_of.isoformat(),
+            "member_count_as_of": as_of,
         }
-        ids = _ids(index + 1)
+        seq = index + 1
         if has_legal:
-            row.update(
-                sk_ahu_number=ids["sk_ahu_number"],
-                sk_ahu_date=row["legal_entity_on"],
-                nik_koperasi=ids["nik_koperasi"],
-                akta_number=str(rng.randint(1, 300)),
-            )
+            row["sk_ahu_number"] = f"AHU-{seq:07d}.AH.01.29.TAHUN 2025"
+            row["sk_ahu_date"] = dates["legal_entity_on"]
+            row["nik_koperasi"] = f"{seq:016d}"
+            row["akta_number"] = str(_draw(rng, 1, 300))
         if has_npwp:
-            row["npwp"] = ids["npwp"]
+            row["npwp"] = f"9{seq:015d}"
         if has_nib:
-            row["nib"] = ids["nib"]
+            row["nib"] = f"1{seq:012d}"
         if stage_rank >= 6:
-            row.update(bank_name=rng.choice(BANKS), bank_account_number=f"0{index + 1:014d}")
+            row["bank_name"] = BANKS[_draw(rng, 0, 3)]
+            row["bank_account_number"] = f"0{seq:014d}"
         if stage_rank >= 7:
-            row.update(
-                business_proposal_approved_on=row["operational_on"],
-                outlets=rng.choice(
-                    ("grocery:47111", "grocery:47111;savings_loans:64142", MOCKUP_OUTLETS)
-                ),
-            )
+            row["business_proposal_approved_on"] = dates["operational_on"]
+            row["outlets"] = (*_OUTLET_CHOICES, MOCKUP_OUTLETS)[_draw(rng, 0, 2)]
         yield row
 
 

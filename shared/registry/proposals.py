@@ -26,7 +26,7 @@ from shared.models import (
     utcnow,
 )
 from shared.registry import parsing
-from shared.registry.cooperatives import _rows_for, _table
+from shared.registry.cooperatives import _rows_for, _table, allocate_ids
 from shared.registry.issues import Issues
 from shared.registry.reader import open_table
 
@@ -333,16 +333,21 @@ def apply(session: Session, result: ProposalPlan) -> None:
     now = utcnow()
     ids = dict(result.existing_ids)
     if result.created:
-        returned = session.execute(
-            insert(Proposal).returning(
-                Proposal.id, Proposal.external_id, sort_by_parameter_order=True
-            ),
+        new_ids = allocate_ids(session, "proposals", len(result.created))
+        ids.update({r.external_id: i for r, i in zip(result.created, new_ids, strict=True)})
+        session.execute(
+            insert(_table(Proposal)),
             [
-                {"external_id": r.external_id, **r.values, "created_at": now, "updated_at": now}
+                {
+                    "id": ids[r.external_id],
+                    "external_id": r.external_id,
+                    **r.values,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for r in result.created
             ],
-        ).all()
-        ids.update({str(external_id): pid for pid, external_id in returned})
+        )
     table = _table(Proposal)
     if result.updated:
         session.execute(
