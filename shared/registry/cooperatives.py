@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -595,6 +596,29 @@ def allocate_ids(session: Session, table: str, count: int) -> list[int]:
     return list(range(start + 1, start + 1 + count))
 
 
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the caller's transaction: COPY on PostgreSQL (psycopg would send
+    an executemany as one statement per row), executemany on SQLite."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([_plain(row[c]) for c in columns])
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else value
+
+
 def _table(model: type[Any]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -608,8 +632,9 @@ def apply(session: Session, result: Plan) -> None:
     if result.created:
         new_ids = allocate_ids(session, "cooperatives", len(result.created))
         ids.update({row.registry_id: i for row, i in zip(result.created, new_ids, strict=True)})
-        session.execute(
-            insert(_table(Cooperative)),
+        bulk_insert(
+            session,
+            _table(Cooperative),
             [
                 {
                     "id": ids[row.registry_id],
@@ -660,8 +685,9 @@ def apply(session: Session, result: Plan) -> None:
             [{"_c": c, "_v": v} for c, v in result.links_removed],
         )
     if result.links_added:
-        session.execute(
-            insert(links),
+        bulk_insert(
+            session,
+            links,
             [
                 {"cooperative_id": ids[row.registry_id], "village_id": v, "linked_at": now}
                 for row, v in result.links_added
@@ -685,8 +711,9 @@ def apply(session: Session, result: Plan) -> None:
             [{"_c": c, "_s": s, "_d": d} for c, s, d in result.events_changed],
         )
     if result.events_added:
-        session.execute(
-            insert(events),
+        bulk_insert(
+            session,
+            events,
             [
                 {
                     "cooperative_id": ids[row.registry_id],
@@ -704,8 +731,9 @@ def apply(session: Session, result: Plan) -> None:
             [{"_id": i} for i in result.outlets_removed],
         )
     if result.outlets_added:
-        session.execute(
-            insert(outlets),
+        bulk_insert(
+            session,
+            outlets,
             [
                 {
                     "cooperative_id": ids[row.registry_id],
@@ -729,8 +757,9 @@ def apply(session: Session, result: Plan) -> None:
             [{"_c": c, "_d": d, "_n": n} for c, d, n in result.members_changed],
         )
     if result.members_added:
-        session.execute(
-            insert(members),
+        bulk_insert(
+            session,
+            members,
             [
                 {"cooperative_id": ids[row.registry_id], "as_of": as_of, "members": n}
                 for row, as_of, n in result.members_added

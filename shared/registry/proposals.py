@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from shared.models import (
@@ -26,7 +26,7 @@ from shared.models import (
     utcnow,
 )
 from shared.registry import parsing
-from shared.registry.cooperatives import _rows_for, _table, allocate_ids
+from shared.registry.cooperatives import _rows_for, _table, allocate_ids, bulk_insert
 from shared.registry.issues import Issues
 from shared.registry.reader import open_table
 
@@ -335,8 +335,9 @@ def apply(session: Session, result: ProposalPlan) -> None:
     if result.created:
         new_ids = allocate_ids(session, "proposals", len(result.created))
         ids.update({r.external_id: i for r, i in zip(result.created, new_ids, strict=True)})
-        session.execute(
-            insert(_table(Proposal)),
+        bulk_insert(
+            session,
+            _table(Proposal),
             [
                 {
                     "id": ids[r.external_id],
@@ -368,8 +369,9 @@ def apply(session: Session, result: ProposalPlan) -> None:
             [{"_p": p, "_v": v} for p, v in result.villages_removed],
         )
     if result.villages_added:
-        session.execute(
-            insert(links),
+        bulk_insert(
+            session,
+            links,
             [{"proposal_id": ids[e], "village_id": v} for e, v in result.villages_added],
         )
 
