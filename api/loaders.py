@@ -47,6 +47,18 @@ class Versions:
     data_version: int
     coverage_version: int
     coverage_computed_at: datetime | None
+    changed_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What every version-keyed cache is keyed by. The timestamps tell apart two databases
+        (or one emptied and refilled, as tests do) that happen to reach the same numbers."""
+        return (
+            self.data_version,
+            self.coverage_version,
+            self.changed_at,
+            self.coverage_computed_at,
+        )
 
 
 async def scalars(ctx: Context, stmt: Any) -> list[Any]:
@@ -87,11 +99,12 @@ async def versions(ctx: Context) -> Versions:
                     DataState.data_version,
                     DataState.coverage_version,
                     DataState.coverage_computed_at,
+                    DataState.changed_at,
                 ).where(DataState.id == 1),
             )
             if not rows:
                 return Versions(0, -1, None)
-            return Versions(int(rows[0][0]), int(rows[0][1]), rows[0][2])
+            return Versions(int(rows[0][0]), int(rows[0][1]), rows[0][2], rows[0][3])
 
         task = asyncio.ensure_future(read())
         ctx.loaders["__versions"] = task
@@ -186,16 +199,16 @@ class _CoverageCache:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.key: tuple[int, int] | None = None
+        self.key: tuple[Any, ...] | None = None
         self.figures: dict[str, CoverageFigure | None] = {}
 
-    def get(self, key: tuple[int, int], codes: list[str]) -> dict[str, CoverageFigure | None]:
+    def get(self, key: tuple[Any, ...], codes: list[str]) -> dict[str, CoverageFigure | None]:
         with self.lock:
             if self.key != key:
                 return {}
             return {c: self.figures[c] for c in codes if c in self.figures}
 
-    def put(self, key: tuple[int, int], found: dict[str, CoverageFigure | None]) -> None:
+    def put(self, key: tuple[Any, ...], found: dict[str, CoverageFigure | None]) -> None:
         with self.lock:
             if self.key != key or len(self.figures) > _COVERAGE_CACHE_LIMIT:
                 self.key = key
@@ -213,7 +226,7 @@ COVERAGE_CACHE = _CoverageCache()
 
 async def _coverage(ctx: Context, codes: list[str]) -> list[CoverageFigure | None]:
     state = await versions(ctx)
-    key = (state.data_version, state.coverage_version)
+    key = state.key
     cached = COVERAGE_CACHE.get(key, codes)
     missing = [c for c in codes if c not in cached]
     if missing:
