@@ -21,7 +21,9 @@ BUNDLED_EDITION = EditionInfo(
 BUNDLED_COUNTS = {"province": 38, "regency": 514, "district": 7_285, "village": 83_762}
 
 
-def import_bundled_now(db: Database, *, actor: Actor = SYSTEM) -> ImportJob:
+def import_bundled_now(
+    db: Database, *, actor: Actor = SYSTEM, full_compare: bool = False
+) -> ImportJob:
     """Import the bundled edition in this process; returns the finished job."""
-    job = create_bundled_job(db, edition=BUNDLED_EDITION, actor=actor)
+    job = create_bundled_job(db, edition=BUNDLED_EDITION, actor=actor, full_compare=full_compare)
     return run_now(db, job.id)

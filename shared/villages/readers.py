@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 from shared.models import RegionLevel
 from shared.villages import problems as p
@@ -62,8 +62,7 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 DATA_SUFFIXES = CSV_SUFFIXES | JSON_SUFFIXES | XLSX_SUFFIXES
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
+class SourceRow(NamedTuple):  # a tuple: cheap to build 91,599 times
     """One row as read: raw strings, with where it came from."""
 
     file: str

@@ -46,6 +46,29 @@ def bulk_insert(
         cursor.close()
 
 
+def copy_text(session: Session, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """PostgreSQL: COPY ready-made text-format lines, in batches, in the session's transaction."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        batch: list[str] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= 5000:
+                copy.write("".join(batch))
+                batch.clear()
+        if batch:
+            copy.write("".join(batch))
+
+
+def copy_escape(value: str) -> str:
+    """Escape a value for COPY's text format (control characters never reach here)."""
+    return value.replace("\\", "\\\\") if "\\" in value else value
+
+
 def bulk_update(session: Session, sql: str, rows: Sequence[dict[str, Any]]) -> None:
     """Run one UPDATE statement for many parameter sets (executemany)."""
     if not rows:

@@ -1,0 +1,181 @@
+"""Benchmark: the national village-list import against a raw bulk load of the same rows.
+
+For each database (PostgreSQL, SQLite) in a scratch database of its own:
+
+1. the full import of the bundled 2025 edition into an empty database, beside a raw ``COPY``
+   (PostgreSQL) or ``executemany`` (SQLite) of the same 91,599 ``code,name`` rows, read from the
+   same archive with the csv module, into a bare table;
+2. the same file again (nothing changes), beside the same raw load.
+
+Prints seconds, ratios and peak memory (the process's maximum resident set size, which
+includes the interpreter and libraries: an upper bound for the import). Targets: full import at
+most 5x the raw load, unchanged re-import at most 3x, peak memory under 500 MB.
+
+    .venv/bin/python -m benchmarks.import_villages [--postgres URL] [--skip-sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1/test"
+TARGET_FULL, TARGET_REIMPORT, TARGET_MB = 5.0, 3.0, 500.0
+
+
+def peak_mb() -> float:
+    # Linux reports kilobytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rows_of_bundle(path: Path) -> Iterator[tuple[str, str]]:
+    with zipfile.ZipFile(path) as archive:
+        for member in ("provinces.csv", "regencies.csv", "districts.csv", "villages.csv"):
+            with archive.open(member) as raw:
+                reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8"))
+                next(reader)
+                for row in reader:
+                    yield row[0], row[1]
+
+
+def raw_load(url: str, bundle: Path) -> float:
+    """Seconds to read the rows and bulk-load them into a bare table, in one transaction."""
+    engine = create_engine(url)
+    table = f"bench_raw_{uuid.uuid4().hex[:8]}"
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE TABLE {table} (code VARCHAR(13), name VARCHAR(200))"))
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            raw: Any = conn.connection.driver_connection
+            if engine.dialect.name == "postgresql":
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY {table} (code, name) FROM STDIN") as copy,
+                ):
+                    for row in rows_of_bundle(bundle):
+                        copy.write_row(row)
+            else:
+                raw.executemany(f"INSERT INTO {table} VALUES (?, ?)", rows_of_bundle(bundle))
+        seconds = time.perf_counter() - started
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE {table}"))
+        return seconds
+    finally:
+        engine.dispose()
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def bench(label: str, url: str) -> list[str]:
+    """Run both measurements against ``url`` (an empty database); return failed targets."""
+    os.environ["KOPDES_DATABASE_URL"] = url
+    from shared import broker, migrate
+    from shared.config import get_settings, reset_settings
+    from shared.db import get_database, reset_database
+
+    reset_settings()
+    reset_database()
+    broker.reset_broker()
+    settings = get_settings()
+    migrate.upgrade(settings)
+    broker.ensure_broker(settings)
+    db = get_database()
+
+    from shared.villages.bundled import BUNDLED_PATH, import_bundled_now
+
+    raw_url = settings.sync_database_url.render_as_string(hide_password=False)
+    print(f"\n== {label} ==")
+    failures: list[str] = []
+
+    raw1 = raw_load(raw_url, BUNDLED_PATH)
+    full, job = timed(lambda: import_bundled_now(db))
+    assert job.status.value == "succeeded", job.message
+    ratio = full / raw1
+    print(f"full import      {full:7.2f} s   raw load {raw1:6.2f} s   ratio {ratio:5.1f}x"
+          f" (target <= {TARGET_FULL:.0f}x)   phases {job.timings}")  # fmt: skip
+    if ratio > TARGET_FULL:
+        failures.append(f"{label} full import {ratio:.1f}x")
+
+    raw2 = raw_load(raw_url, BUNDLED_PATH)
+    again, job2 = timed(lambda: import_bundled_now(db))
+    assert job2.status.value == "succeeded", job2.message
+    ratio2 = again / raw2
+    print(f"same file again  {again:7.2f} s   raw load {raw2:6.2f} s   ratio {ratio2:5.1f}x"
+          f" (target <= {TARGET_REIMPORT:.0f}x)   {job2.message}")  # fmt: skip
+    if ratio2 > TARGET_REIMPORT:
+        failures.append(f"{label} re-import {ratio2:.1f}x")
+    raw3 = raw_load(raw_url, BUNDLED_PATH)
+    full_compare, job3 = timed(lambda: import_bundled_now(db, full_compare=True))
+    assert job3.status.value == "succeeded", job3.message
+    print(f"  (read+compare) {full_compare:7.2f} s   raw load {raw3:6.2f} s   ratio"
+          f" {full_compare / raw3:5.1f}x   same file again without the SHA-256 shortcut:"
+          f" every row read, validated and compared   phases {job3.timings}")  # fmt: skip
+    mb = peak_mb()
+    print(f"peak memory      {mb:7.1f} MB (process max RSS; target < {TARGET_MB:.0f} MB)")
+    if mb > TARGET_MB:
+        failures.append(f"{label} memory {mb:.0f} MB")
+    broker.reset_broker()
+    reset_database()
+    return failures
+
+
+def scratch_postgres(url: str) -> tuple[str, Callable[[], None]]:
+    base = make_url(url).set(drivername="postgresql+psycopg")
+    name = f"kopdes_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--postgres", default=os.environ.get("KOPDES_BENCH_POSTGRES", DEFAULT_POSTGRES)
+    )
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    os.environ.pop("KOPDES_REDIS_URL", None)  # in-process broker: nothing leaves this process
+    os.environ["KOPDES_WORKER_METRICS"] = "false"
+    failures: list[str] = []
+    if not args.skip_postgres:
+        url, drop = scratch_postgres(args.postgres)
+        try:
+            failures += bench("PostgreSQL (COPY baseline)", url)
+        finally:
+            drop()
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            failures += bench("SQLite (executemany baseline)", f"sqlite:///{folder}/bench.db")
+    print("\n" + ("all targets met" if not failures else "missed: " + "; ".join(failures)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
