@@ -241,3 +241,22 @@ def test_import_now_runs_in_process(db: Database) -> None:
     assert job.status is JobStatus.succeeded
     assert job.requested_by == "system"
     assert region_count(db) == 1154
+
+
+def test_the_same_content_in_another_form_changes_nothing(db: Database, tmp_path: Path) -> None:
+    import zipfile
+
+    assert import_now(db, [WILAYAH_2025], edition=E2025).status is JobStatus.succeeded
+    archive = tmp_path / "wilayah-64.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in WILAYAH_2025.glob("*.csv"):
+            z.write(path, path.name)
+    again = import_now(db, [archive], edition=E2025)
+    assert again.status is JobStatus.succeeded, again.message
+    # Another SHA-256, so every row was read and compared: and nothing differs.
+    assert "nothing changed" in (again.message or "")
+    assert "same SHA-256" not in (again.message or "")
+    assert again.diff is not None
+    assert again.diff["village"]["unchanged"] == 1038
+    with db.sync_session() as session:
+        assert session.execute(select(func.count()).select_from(RegionChange)).scalar_one() == 0
