@@ -75,7 +75,8 @@ def main() -> None:
             select(func.count()).where(Region.level == RegionLevel.village)
         ).scalar_one()
         coops = session.execute(select(func.count()).select_from(Cooperative)).scalar_one()
-    print(f"data: {villages} villages, {coops} cooperatives ({db.settings.sync_database_url.get_backend_name()})")
+    backend = db.settings.sync_database_url.get_backend_name()
+    print(f"data: {villages} villages, {coops} cooperatives ({backend})")
 
     scopes = 0
 

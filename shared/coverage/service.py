@@ -11,7 +11,8 @@ What is counted, and where (see also docs in the README's coverage section):
 * ``retired_villages_with_cooperatives``: retired villages that still have a cooperative; the
   cooperative keeps counting where its village lies.
 * ``cooperatives``, ``kdmp``, ``kkmp``, ``mergers`` (covering two or more villages),
-  ``mockups`` and ``outlets`` (by type, closed outlets excluded): each cooperative is counted
+  ``mockups`` and ``outlets`` (a JSON object of counts by type, listing only types with at
+  least one outlet; closed outlets excluded): each cooperative is counted
   **once**, in the regions of its *home village*, the lowest village code it covers. A merger
   spanning two districts or regencies therefore counts in one of them, and the counts add up
   exactly from village to nation; the other villages of a merger still count as covered.
@@ -92,50 +93,62 @@ _KEYS = """
 
 
 _FACT_COLUMNS = ("p", "rg", "d", "vc", *MEASURES, *OUTLET_MEASURES)
+_VALUE_COLUMNS = (*MEASURES, *OUTLET_MEASURES)
+_PROPOSAL_MEASURES = tuple(m for m in MEASURES if m.startswith("proposals_"))
 
 
-def _facts_sql(materialized: bool) -> str:
-    active = "r.level = 'village' AND r.retired_edition_id IS NULL"
-    outlet_sums = ",\n".join(
+def _with_sql() -> str:
+    """The facts: one row per village (``vf``) and one per proposal (``pf``), with keys."""
+    active = "b.retired_edition_id IS NULL"
+    home = "b.home = 1"
+    outlet_sums = ", ".join(
         f"SUM(CASE WHEN type = '{t.value}' THEN 1 ELSE 0 END) AS outlets_{t.value}"
         for t in OutletType
     )
-    outlet_cols = ",\n".join(f"COALESCE(o.outlets_{t.value}, 0)" for t in OutletType)
+    outlet_cols = ", ".join(f"COALESCE(o.outlets_{t.value}, 0)" for t in OutletType)
     outlet_zeros = ", ".join("0" for _ in OutletType)
+    columns = ", ".join(_FACT_COLUMNS)
     return f"""
-    homes AS (
-        SELECT cv.cooperative_id, MIN(v.code) AS home_code, COUNT(*) AS villages
-        FROM cooperative_villages cv JOIN regions v ON v.id = cv.village_id
-        GROUP BY cv.cooperative_id
-    ),
     outlet_counts AS (
         SELECT cooperative_id, {outlet_sums}
         FROM outlets WHERE status <> 'closed'
         GROUP BY cooperative_id
     ),
-    facts ({", ".join(_FACT_COLUMNS)}) AS {"MATERIALIZED " if materialized else ""}(
-        SELECT {_KEYS},
-            CASE WHEN {active} THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND r.kind = 'desa' THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND r.kind = 'kelurahan' THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND c.id IS NOT NULL THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND c.stage_rank >= {FORMED_RANK} THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND c.stage_rank >= {LEGAL_ENTITY_RANK} THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND c.stage_rank >= {OPERATIONAL_RANK} THEN 1 ELSE 0 END,
-            CASE WHEN h.cooperative_id IS NOT NULL THEN 1 ELSE 0 END,
-            CASE WHEN h.cooperative_id IS NOT NULL AND c.kind = 'KDMP' THEN 1 ELSE 0 END,
-            CASE WHEN h.cooperative_id IS NOT NULL AND c.kind = 'KKMP' THEN 1 ELSE 0 END,
-            CASE WHEN h.villages >= 2 THEN 1 ELSE 0 END,
-            CASE WHEN h.cooperative_id IS NOT NULL AND c.is_mockup THEN 1 ELSE 0 END,
-            CASE WHEN r.retired_edition_id IS NOT NULL AND c.id IS NOT NULL THEN 1 ELSE 0 END,
-            0, 0, 0, 0, 0,
-            {outlet_cols}
+    base AS (
+        -- Each village with its cooperative, if any. A cooperative's home village is the
+        -- lowest code it covers (one window pass instead of a second join).
+        SELECT r.province_code, r.regency_code, r.district_code, r.code, r.kind,
+               r.retired_edition_id, c.id AS cid, c.kind AS ckind, c.stage_rank, c.is_mockup,
+               CASE WHEN c.id IS NOT NULL
+                         AND r.code = MIN(r.code) OVER (PARTITION BY cv.cooperative_id)
+                    THEN 1 ELSE 0 END AS home,
+               COUNT(*) OVER (PARTITION BY cv.cooperative_id) AS villages
         FROM regions r
         LEFT JOIN cooperative_villages cv ON cv.village_id = r.id
         LEFT JOIN cooperatives c ON c.id = cv.cooperative_id
-        LEFT JOIN homes h ON h.cooperative_id = c.id AND h.home_code = r.code
-        LEFT JOIN outlet_counts o ON o.cooperative_id = h.cooperative_id
-        UNION ALL
+        WHERE r.level = 'village'
+    ),
+    vf ({columns}) AS MATERIALIZED (
+        SELECT b.province_code, b.regency_code, b.district_code, b.code,
+            CASE WHEN {active} THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND b.kind = 'desa' THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND b.kind = 'kelurahan' THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND b.cid IS NOT NULL THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND b.stage_rank >= {FORMED_RANK} THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND b.stage_rank >= {LEGAL_ENTITY_RANK} THEN 1 ELSE 0 END,
+            CASE WHEN {active} AND b.stage_rank >= {OPERATIONAL_RANK} THEN 1 ELSE 0 END,
+            CASE WHEN {home} THEN 1 ELSE 0 END,
+            CASE WHEN {home} AND b.ckind = 'KDMP' THEN 1 ELSE 0 END,
+            CASE WHEN {home} AND b.ckind = 'KKMP' THEN 1 ELSE 0 END,
+            CASE WHEN {home} AND b.villages >= 2 THEN 1 ELSE 0 END,
+            CASE WHEN {home} AND b.is_mockup THEN 1 ELSE 0 END,
+            CASE WHEN b.retired_edition_id IS NOT NULL AND b.cid IS NOT NULL THEN 1 ELSE 0 END,
+            0, 0, 0, 0, 0,
+            {outlet_cols}
+        FROM base b
+        LEFT JOIN outlet_counts o ON o.cooperative_id = b.cid AND b.home = 1
+    ),
+    pf ({columns}) AS (
         SELECT {_KEYS},
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             1,
@@ -145,66 +158,105 @@ def _facts_sql(materialized: bool) -> str:
             CASE WHEN pr.status = 'formed' THEN 1 ELSE 0 END,
             {outlet_zeros}
         FROM proposals pr JOIN regions r ON r.id = pr.region_id
+    ),
+    upper_facts ({columns}) AS {{upper_materialized}}(
+        SELECT {columns} FROM vf
+        UNION ALL
+        SELECT {columns} FROM pf
+        UNION ALL
+        -- Every province, regency and district gets figures, even without villages.
+        SELECT {_KEYS}, {", ".join("0" for _ in _VALUE_COLUMNS)}
+        FROM regions r WHERE r.level <> 'village'
     )"""
 
 
-def _figures_select(dialect: str, group: str | None) -> str:
-    """The SELECT list turning grouped facts into figure rows."""
-    sums = ",\n".join(f"COALESCE(SUM({m}), 0) AS {m}" for m in MEASURES)
-    json_fn = "jsonb_build_object" if dialect == "postgresql" else "json_object"
-    outlets = ", ".join(f"'{t.value}', COALESCE(SUM(outlets_{t.value}), 0)" for t in OutletType)
+_EMPTY_JSON = {True: "'{}'::jsonb", False: "'{}'"}
+
+
+def _outlets_json(dialect: str, counts: list[str]) -> str:
+    """Outlets by type as a JSON object, listing only types with at least one outlet."""
+    pairs = ", ".join(
+        f"'{t.value}', NULLIF(COALESCE({count}, 0), 0)"
+        for t, count in zip(OutletType, counts, strict=True)
+    )
     if dialect == "postgresql":
+        return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
+    # A JSON merge patch drops members whose value is null.
+    return f"json_patch('{{}}', json_object({pairs}))"
+
+
+def _figures_select(dialect: str, group: str | None) -> str:
+    """The SELECT list turning grouped facts into figure rows of the levels above villages."""
+    sums = ",\n".join(f"COALESCE(SUM({m}), 0) AS {m}" for m in MEASURES)
+    outlets = _outlets_json(dialect, [f"SUM(outlets_{t.value})" for t in OutletType])
+    if group is None:  # PostgreSQL, grouping sets
         level = (
-            "CASE GROUPING(p, rg, d, vc) WHEN 15 THEN 'nation' WHEN 7 THEN 'province'"
-            " WHEN 11 THEN 'regency' WHEN 13 THEN 'district' ELSE 'village' END"
+            "CASE GROUPING(p, rg, d) WHEN 7 THEN 'nation' WHEN 3 THEN 'province'"
+            " WHEN 5 THEN 'regency' ELSE 'district' END"
         )
-        scope = "COALESCE(vc, d, rg, p, '')"
+        scope = "COALESCE(d, rg, p, '')"
     else:
-        assert group is not None
         level = f"'{group}'"
-        scope = {
-            "nation": "''",
-            "province": "p",
-            "regency": "rg",
-            "district": "d",
-            "village": "vc",
-        }[group]
+        scope = {"nation": "''", "province": "p", "regency": "rg", "district": "d"}[group]
     return f"""
         SELECT {scope} AS scope_code, {level} AS level,
             {sums},
             CASE WHEN COALESCE(SUM(active_villages), 0) > 0
                  THEN ROUND(100.0 * SUM(covered_villages) / SUM(active_villages), 2)
                  ELSE 0 END AS coverage_percent,
-            {json_fn}({outlets}) AS outlets,
+            {outlets} AS outlets,
             :data_version AS data_version, :computed_at AS computed_at"""
+
+
+def _village_select(dialect: str) -> str:
+    """Village figures straight from their fact rows (a village is its own group)."""
+    values = ", ".join(
+        f"COALESCE(pv.{m}, 0)" if m in _PROPOSAL_MEASURES else f"vf.{m}" for m in MEASURES
+    )
+    total = " + ".join(f"vf.outlets_{t.value}" for t in OutletType)
+    # Most villages have no outlets: a constant, not a JSON object built per row.
+    outlets = (
+        f"CASE WHEN {total} = 0 THEN {_EMPTY_JSON[dialect == 'postgresql']} ELSE "
+        + _outlets_json(dialect, [f"vf.outlets_{t.value}" for t in OutletType])
+        + " END"
+    )
+    proposal_sums = ", ".join(f"SUM({m}) AS {m}" for m in _PROPOSAL_MEASURES)
+    return f"""
+        SELECT vf.vc, 'village', {values},
+            CASE WHEN vf.active_villages > 0 THEN vf.covered_villages * 100.0 ELSE 0 END,
+            {outlets},
+            :data_version, :computed_at
+        FROM vf
+        LEFT JOIN (SELECT vc, {proposal_sums} FROM pf WHERE vc IS NOT NULL GROUP BY vc) pv
+            ON pv.vc = vf.vc"""
 
 
 def _insert_sql(dialect: str) -> str:
     target = ", ".join(("scope_code", "level", *MEASURES, "coverage_percent", "outlets"))
-    # SQLite reads the facts five times: materialise them once. PostgreSQL reads them once.
-    facts = _facts_sql(materialized=dialect != "postgresql")
     if dialect == "postgresql":
-        body = f"""
+        # One hash-aggregation pass over the facts produces all four upper levels.
+        upper = f"""
             {_figures_select(dialect, None)}
-            FROM facts
-            GROUP BY GROUPING SETS ((), (p), (rg), (d), (vc))
-            HAVING GROUPING(p, rg, d, vc) = 15 OR COALESCE(vc, d, rg, p) IS NOT NULL"""
+            FROM upper_facts
+            GROUP BY GROUPING SETS ((), (p), (rg), (d))
+            HAVING GROUPING(p, rg, d) = 7 OR COALESCE(d, rg, p) IS NOT NULL"""
+        facts = _with_sql().replace("{upper_materialized}", "")
     else:
-        parts = [f"{_figures_select(dialect, 'nation')} FROM facts"]
+        # SQLite lacks grouping sets: one GROUP BY per level over the materialised facts.
+        parts = [f"{_figures_select(dialect, 'nation')} FROM upper_facts"]
         for level, key in (("province", "p"), ("regency", "rg"), ("district", "d")):
             parts.append(
-                f"{_figures_select(dialect, level)} FROM facts WHERE {key} IS NOT NULL"
+                f"{_figures_select(dialect, level)} FROM upper_facts WHERE {key} IS NOT NULL"
                 f" GROUP BY {key}"
             )
-        # A village is its own group: no aggregation needed beyond the proposal rows.
-        parts.append(
-            f"{_figures_select(dialect, 'village')} FROM facts WHERE vc IS NOT NULL GROUP BY vc"
-        )
-        body = "\nUNION ALL\n".join(parts)
+        upper = "\nUNION ALL\n".join(parts)
+        facts = _with_sql().replace("{upper_materialized}", "MATERIALIZED ")
     return f"""
         INSERT INTO coverage_figures ({target}, data_version, computed_at)
         WITH {facts}
-        {body}"""
+        {upper}
+        UNION ALL
+        {_village_select(dialect)}"""
 
 
 _SNAPSHOT_COLUMNS = ", ".join(
@@ -230,6 +282,9 @@ def recompute(session: Session) -> RecomputeResult:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        # The aggregation holds ~8,000 groups of ~30 sums and the village window: give it
+        # memory for this transaction instead of letting it spill to disk.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     # Read the version and the newest waiting coverage job in one statement: everything
     # committed before it is in the figures, so those jobs need not run again. Without a row
     # lock, a change committing meanwhile may be counted under the older version: the figures

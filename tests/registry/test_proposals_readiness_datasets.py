@@ -13,7 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from shared.db import Database
-from shared.models import Cooperative, JobStatus, Proposal, ProposalStatus, RegionLevel
+from shared.models import Cooperative, ImportJob, JobStatus, Proposal, ProposalStatus, RegionLevel
 from shared.readiness import Requirement, assess, financing_ready_clause, requirement_clause
 from shared.registry import datasets
 from shared.registry.proposals import counts_by_region
@@ -27,7 +27,7 @@ def villages(db: Database) -> Database:
     return db
 
 
-def _proposals(db: Database, path: Path) -> object:
+def _proposals(db: Database, path: Path) -> ImportJob:
     return import_now(db, path, file_format=FileFormat.proposals)
 
 
