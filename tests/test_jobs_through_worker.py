@@ -13,8 +13,11 @@ import urllib.request
 import httpx
 import pytest
 
+from shared.access.keys import create_key
+from shared.audit import Actor
 from shared.config import Settings
 from shared.db import Database
+from shared.models import Role
 from tests.support import TEST_REDIS_URL, embedded_only, gql, needs_redis, wait_for_job
 
 RECOMPUTE = "mutation { recomputeCoverage { job { databaseId status kind } } }"
@@ -22,9 +25,6 @@ RECOMPUTE = "mutation { recomputeCoverage { job { databaseId status kind } } }"
 
 def _operations(db: Database) -> dict[str, str]:
     """Recalculation needs an operations key (see the role table in api.permissions)."""
-    from shared.access.keys import create_key
-    from shared.audit import Actor
-    from shared.models import Role
 
     with db.transaction() as session:
         issued = create_key(session, Actor(name="test"), name="ops", role=Role.operations)
