@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -279,6 +280,25 @@ class Diff:
     renamed: list[tuple[int, str, str]] = field(default_factory=list)  # id, old, new
     retired: list[tuple[int, str]] = field(default_factory=list)  # id, name
     reinstated: list[tuple[int, str, str]] = field(default_factory=list)  # id, old, new
+
+    code_of: dict[int, str] = field(default_factory=dict)  # ids of changed regions
+
+    def sample(self, limit: int) -> list[dict[str, str | None]]:
+        """The first ``limit`` per-region changes (what a dry run shows instead of writing)."""
+
+        def entries() -> Iterator[dict[str, str | None]]:
+            for region in self.added:
+                yield {"change": "added", "code": region.code, "old_name": None,
+                       "new_name": region.name}  # fmt: skip
+            for kind, rows in (("renamed", self.renamed), ("reinstated", self.reinstated)):
+                for i, old, new in rows:
+                    yield {"change": kind, "code": self.code_of[i], "old_name": old,
+                           "new_name": new}  # fmt: skip
+            for i, name in self.retired:
+                yield {"change": "retired", "code": self.code_of[i], "old_name": name,
+                       "new_name": None}  # fmt: skip
+
+        return list(islice(entries(), limit))
 
     @property
     def changes(self) -> int:
@@ -541,15 +561,18 @@ def compare(parsed: ParsedEdition, current: dict[str, _Current]) -> Diff:
             diff.added.append(region)
             counts[level]["added"] += 1
         elif before.retired:
+            diff.code_of[before.id] = code
             diff.reinstated.append((before.id, before.name, region.name))
             counts[level]["reinstated"] += 1
         elif before.name != region.name:
+            diff.code_of[before.id] = code
             diff.renamed.append((before.id, before.name, region.name))
             counts[level]["renamed"] += 1
         else:
             counts[level]["unchanged"] += 1
     for code, before in current.items():
         if not before.retired and code not in parsed.regions:
+            diff.code_of[before.id] = code
             diff.retired.append((before.id, before.name))
             counts[before.level.value]["retired"] += 1
     return diff
@@ -887,6 +910,9 @@ def _finish(
         "changes": totals,
         "recoded": len(moves),
     }
+    if dry_run:
+        # Nothing goes to region_changes in a dry run: keep the first changes on the job.
+        counts["sample"] = diff.sample(get_settings().max_reported_errors)
     finish(
         session,
         job_id,

@@ -216,6 +216,12 @@ def test_dry_run_stores_the_diff_and_writes_nothing_else(db: Database, worker: o
     assert job.diff is not None
     assert job.diff["village"]["renamed"] == 13
     assert "dry run" in (job.message or "")
+    sample = {entry["code"]: entry for entry in job.counts["sample"]}
+    assert len(sample) == 25
+    assert sample["64.02.20"] == {
+        "change": "renamed", "code": "64.02.20", "old_name": "Semboja Barat",
+        "new_name": "Samboja Barat",
+    }  # fmt: skip
     assert region_names(db) == before
     assert current_edition(db) == "2022"
     with db.sync_session() as session:
