@@ -32,8 +32,9 @@ def queue_bundled_import_if_empty(db: Database) -> int | None:
             )
         ).first()
     if pending is not None:
+        # A start that was stopped early; ``recover_interrupted_jobs`` (run by ``serve`` just
+        # before this) has queued it again.
         log.info("village import job %s is already pending; not queueing another", pending.id)
-        enqueue_job(ACTOR_NAME, pending.id)  # the in-process broker lost it with the last run
         return int(pending.id)
     job = create_bundled_job(db, edition=BUNDLED_EDITION)
     enqueue_job(ACTOR_NAME, job.id)
