@@ -188,14 +188,20 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--import-at", type=float, default=10.0)
     parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Keep the database of an earlier run (restoring the 2025 names) instead of a new one",
+    )
     args = parser.parse_args()
 
     admin_url = make_url(args.database_url).set(drivername="postgresql+psycopg")
     name = "kopdes_load"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if not args.reuse:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = admin_url.set(database=name).render_as_string(hide_password=False)
     database_url = database_url.replace("postgresql+psycopg", "postgresql")
     work = Path(tempfile.mkdtemp(prefix="kopdes-load-"))
@@ -211,11 +217,12 @@ def main() -> None:
     }
     env.pop("KOPDES_REDIS_URL", None)
     kopdes = [sys.executable, "-m", "shared.cli"]
-    print("preparing: national villages and cooperatives (embedded, once)...", flush=True)
     t0 = time.perf_counter()
     subprocess.run([*kopdes, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*kopdes, "demo", "national"], env=env, check=True, capture_output=True)
-    print(f"  prepared in {time.perf_counter() - t0:.0f}s", flush=True)
+    if not args.reuse:
+        print("preparing: national villages and cooperatives (embedded, once)...", flush=True)
+        subprocess.run([*kopdes, "demo", "national"], env=env, check=True, capture_output=True)
+        print(f"  prepared in {time.perf_counter() - t0:.0f}s", flush=True)
 
     os.environ.update({**env, "KOPDES_REDIS_URL": args.redis_url})
     from shared.access.keys import create_key
@@ -225,6 +232,13 @@ def main() -> None:
     from shared.villages.service import EditionInfo, start_village_import
 
     db = get_database()
+    stamp = int(time.time())
+    if args.reuse:
+        from shared.villages.bundled import BUNDLED_PATH
+        from shared.villages.service import import_now
+
+        restored = import_now(db, [BUNDLED_PATH], edition=EditionInfo(label=f"load-a-{stamp}"))
+        print(f"  restored the 2025 names: {restored.status.value} {restored.message}")
     with db.transaction() as session:
         token = create_key(session, Actor("load"), name="load partner", role=Role.partner).token
     with db.sync_engine.connect() as conn:
@@ -267,7 +281,7 @@ def main() -> None:
         job = start_village_import(
             db,
             [edition_b],
-            edition=EditionInfo(label="load-b", decree="2022 names for province 64"),
+            edition=EditionInfo(label=f"load-b-{stamp}", decree="2022 names for province 64"),
             actor=Actor("load"),
         )
         print(f"import job {job.id} started at t={time.perf_counter() - started:.1f}s", flush=True)
