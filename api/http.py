@@ -16,6 +16,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.requests import Request
 from starlette.responses import Response
@@ -102,6 +103,20 @@ RESPONSE_CACHE = ResponseCache()
 
 
 class GraphQLHTTP(GraphQL[Context, None]):
+    def parse_json(self, data: str | bytes) -> Any:
+        """Strawberry's parser, refusing with 400 what it would turn into a 500: a body that
+        is valid JSON but not an object (``null``, ``42``) and one nested past the
+        recursion limit."""
+        try:
+            parsed = super().parse_json(data)
+        except RecursionError:
+            raise HTTPException(400, "The request body is nested too deeply.") from None
+        if not isinstance(parsed, (dict, list)):
+            raise HTTPException(
+                400, "The request body must be a JSON object with a query (and variables)."
+            )
+        return parsed
+
     async def execute_single(
         self,
         request: Request,
