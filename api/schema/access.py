@@ -20,6 +20,7 @@ from api.context import Context
 from api.errors import bad_input, not_found
 from api.pagination import Connection, build_connection, decode_cursor, page_size
 from api.permissions import IsAdmin
+from api.schema.common import db_int
 from shared.access import keys
 from shared.access.auditlog import AuditFilter, audit_page
 from shared.db import Database
@@ -135,9 +136,9 @@ class AuditLogFilter:
     def to_service(self) -> AuditFilter:
         key_id: int | None = None
         if self.api_key_id is not None:
-            if not str(self.api_key_id).isdigit():
+            key_id = db_int(str(self.api_key_id))
+            if key_id is None:
                 raise bad_input("`apiKeyId` is not a key id", argument="filter.apiKeyId")
-            key_id = int(self.api_key_id)
         return AuditFilter(
             operation=self.operation,
             target_type=self.target_type,
@@ -245,12 +246,13 @@ class AccessMutation:
         description="Revoke an API key: it stops working on the next request.",
     )
     async def revoke_api_key(self, info: Info[Context, None], id: strawberry.ID) -> ApiKeyType:
-        if not str(id).isdigit():
+        key_id = db_int(str(id))
+        if key_id is None:
             raise not_found(f"no API key {id}")
         actor = actor_for(info.context)
         try:
             result: ApiKeyType = await run_in_threadpool(
-                _in_transaction, info.context.db, _revoke, actor, int(id)
+                _in_transaction, info.context.db, _revoke, actor, key_id
             )
         except keys.KeyNotFound:
             raise not_found(f"no API key {id}") from None

@@ -94,14 +94,28 @@ def parse_global_id(value: str, argument: str = "id") -> tuple[str, str]:
     return type_name, key
 
 
+MAX_DB_ID = 2**63 - 1  # BIGINT; a larger number is an overflow error in the driver, not a miss
+
+
+def db_int(text: str) -> int | None:
+    """A database id from its decimal text, or None: ASCII digits only ("²".isdigit() is
+    True but int() refuses it) and within BIGINT."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= MAX_DB_ID else None
+
+
 def int_id(value: str, type_name: str, argument: str = "id") -> int:
     """A database id from a global id of the given type (a bare number is accepted too)."""
     if value.isdigit():
-        return int(value)
-    kind, key = parse_global_id(value, argument)
-    if kind != type_name or not key.isdigit():
+        number = db_int(value)
+    else:
+        kind, key = parse_global_id(value, argument)
+        number = db_int(key) if kind == type_name else None
+    if number is None:
         raise bad_input(f"`{argument}` is not the id of a {type_name}", argument=argument)
-    return int(key)
+    return number
 
 
 def actor_of(info: Info[Context, Any]) -> Actor:

@@ -21,7 +21,7 @@ from api.guards import guard_extensions
 from api.limits import AccessGuard
 from api.permissions import IsOperations
 from api.schema.access import AccessMutation, AccessQuery
-from api.schema.common import Node, parse_global_id
+from api.schema.common import Node, db_int, parse_global_id
 from api.schema.cooperatives import CooperativeQuery, cooperative_by_id
 from api.schema.coverage import CoverageQuery
 from api.schema.jobs import JobQuery, JobSubscription, load_job, to_edition, to_job
@@ -41,9 +41,9 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
         row = await loaders.region_by_code(ctx).load(key)
         region = to_region(row) if row else None
         return region if region is not None and type(region).__name__ == type_name else None
-    if not key.isdigit():
+    number = db_int(key)
+    if number is None:
         return None
-    number = int(key)
     if type_name == "Cooperative":
         return await cooperative_by_id(info, number)
     if type_name == "Proposal":
