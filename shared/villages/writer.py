@@ -84,14 +84,16 @@ def allocate_ids(session: Session, table: str, count: int) -> list[int]:
     if count == 0:
         return []
     if is_postgres(session):
-        result = session.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence(:table, 'id'))"
-                " FROM generate_series(1, :count)"
-            ),
-            {"table": table, "count": count},
+        # One block, two calls (not ``count`` nextval rows). Only village imports insert
+        # regions and they run one at a time (the import lock), so no one draws in between.
+        start = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"), {"table": table}
+        ).scalar_one()
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
+            {"table": table, "last": int(start) + count - 1},
         )
-        return [int(r[0]) for r in result]
+        return list(range(int(start), int(start) + count))
     # SQLite: the import holds the database's write lock, so max(id) cannot move under us.
     start = session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
     return list(range(int(start) + 1, int(start) + 1 + count))
