@@ -7,8 +7,11 @@ financing" means the same everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from shared.models import (
     Cooperative,
@@ -38,12 +41,42 @@ def region_code_clause(code: str) -> ColumnElement[bool]:
             return Region.code == code
 
 
+class _IdAmong(ColumnElement[bool]):
+    """``column`` among the ids a subquery returns, evaluated once before the outer query.
+
+    On PostgreSQL ``= ANY(ARRAY(subquery))``: as a correlated EXISTS (or IN) the planner walks
+    the whole primary key in order hoping to fill a LIMIT early, and a province's 1,000
+    cooperatives at the end of the id range cost 200-400 ms; with the ids computed first, the
+    page is an index lookup (about 25 ms for province 64). Elsewhere, plain IN.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, column: Any, ids: Select[Any]) -> None:
+        self.column = column
+        self.ids = ids
+
+
+@compiles(_IdAmong)
+def _id_among_default(element: _IdAmong, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(_IdAmong, "postgresql")
+def _id_among_postgresql(element: _IdAmong, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    ids = compiler.process(element.ids, asfrom=False, **kw)
+    return f"{column} = ANY(ARRAY({ids}))"
+
+
 def in_region(code: str) -> ColumnElement[bool]:
     """The cooperative covers at least one village inside the region (a merger counts once)."""
-    return exists(
+    return _IdAmong(
+        Cooperative.id,
         select(CooperativeVillage.cooperative_id)
         .join(Region, Region.id == CooperativeVillage.village_id)
-        .where(CooperativeVillage.cooperative_id == Cooperative.id, region_code_clause(code))
+        .where(region_code_clause(code)),
     )
 
 
