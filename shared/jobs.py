@@ -198,7 +198,45 @@ def run_claimed(db: Database, job_id: int, work: Callable[[Claim], None]) -> boo
         raise
     finally:
         heartbeat.stop()
+    refresh_statistics(db, job_id)
     return True
+
+
+# Tables a bulk job rewrites: their planner statistics are refreshed after it. Without it the
+# national registry import leaves PostgreSQL estimating 7,650 cooperatives for 83,404 and
+# choosing plans that are 10x slower until autovacuum comes round.
+_BULK_TABLES: dict[JobKind, tuple[str, ...]] = {
+    JobKind.villages: ("regions", "region_changes", "cooperative_villages"),
+    JobKind.cooperatives: (
+        "cooperatives",
+        "cooperative_villages",
+        "stage_events",
+        "outlets",
+        "officers",
+        "member_counts",
+        "proposals",
+        "proposal_villages",
+    ),
+}
+
+
+def refresh_statistics(db: Database, job_id: int) -> None:
+    """After a bulk job succeeded on PostgreSQL: ANALYZE the tables it rewrote."""
+    if db.settings.is_sqlite:
+        return
+    with db.sync_session() as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.status != JobStatus.succeeded or job.dry_run:
+            return
+        tables = _BULK_TABLES.get(job.kind, ())
+    if not tables:
+        return
+    try:
+        with db.sync_engine.connect() as conn:
+            conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+            conn.commit()
+    except Exception:  # statistics are an optimisation; the job itself succeeded
+        log.warning("could not analyze %s after job %s", tables, job_id, exc_info=True)
 
 
 class _Heartbeat(threading.Thread):

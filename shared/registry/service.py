@@ -27,7 +27,15 @@ from typing import Any
 from shared.audit import SYSTEM, Actor, record
 from shared.coverage.schedule import note_change
 from shared.db import Database
-from shared.jobs import claim, create_job, enqueue_job, fail, finish, progress
+from shared.jobs import (
+    claim,
+    create_job,
+    enqueue_job,
+    fail,
+    finish,
+    progress,
+    refresh_statistics,
+)
 from shared.models import ImportJob, JobKind, JobPhase, JobStatus
 from shared.registry import cooperatives, proposals
 from shared.registry.issues import InvalidFile, Issues
@@ -138,6 +146,7 @@ def run_now(db: Database, job_id: int) -> ImportJob:
         except Exception as exc:
             fail(db, job_id, f"{type(exc).__name__}: {exc}")
             raise
+        refresh_statistics(db, job_id)
     with db.sync_session() as session:
         job = session.get(ImportJob, job_id)
         assert job is not None
