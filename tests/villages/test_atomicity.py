@@ -98,3 +98,14 @@ def test_a_second_import_is_refused_while_one_runs(
     assert len(results) == 1
     assert results[0].status is JobStatus.succeeded, results[0].message
     assert current_edition(db) == "2022"
+
+
+def test_check_constraints_hold_again_after_a_bulk_import(db: Database) -> None:
+    # SQLite skips CHECKs for the importer's own validated rows; every later write keeps them.
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    assert import_now(db, [WILAYAH_2022], edition=E2022).status is JobStatus.succeeded
+    for _ in range(3):  # whichever pooled connection comes back
+        with pytest.raises(IntegrityError), db.transaction() as session:
+            session.execute(text("UPDATE regions SET level = 'nowhere' WHERE code = '64'"))
