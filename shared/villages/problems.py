@@ -30,6 +30,8 @@ UNKNOWN_FORMAT = "unknown_format"
 MISSING_FILE = "missing_file"
 BAD_ROW = "bad_row"
 BAD_MAPPING = "bad_mapping"
+FILE_TOO_LARGE = "file_too_large"
+FORMULA_CELL = "formula_cell"
 EDITION_EXISTS = "edition_exists"
 
 # Warning codes.

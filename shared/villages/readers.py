@@ -13,6 +13,12 @@ Two shapes, one row type:
 Files may be gzip-compressed (``.csv.gz``, ``.json.gz``). Readers never hold a file in memory:
 CSV is decoded line by line (so a bad byte is reported with its line), XLSX is read with
 openpyxl's read-only mode, JSON with an incremental decoder over 64 KiB chunks.
+
+Compressed input is capped: a gzip stream, zip member or workbook part that unpacks to more
+than ``MAX_UNPACKED_BYTES`` is refused (zip sizes are checked from the archive's directory
+before anything is decompressed; a zip member never yields more than its declared size), so a
+"zip bomb" costs a directory read, not gigabytes. XLSX formula cells are refused, never
+evaluated nor replaced by a cached result.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, Any, NamedTuple, NoReturn, cast
 
 from shared.models import RegionLevel
 from shared.villages import problems as p
@@ -61,6 +68,10 @@ JSON_SUFFIXES = {".json"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 DATA_SUFFIXES = CSV_SUFFIXES | JSON_SUFFIXES | XLSX_SUFFIXES
 
+# The national list is ~6 MB as CSV and ~15 MB unpacked as XLSX: this leaves room for growth
+# while refusing archives built to unpack to gigabytes.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
 
 class SourceRow(NamedTuple):  # a tuple: cheap to build 91,599 times
     """One row as read: raw strings, with where it came from."""
@@ -76,6 +87,46 @@ class SourceRow(NamedTuple):  # a tuple: cheap to build 91,599 times
 
 class _StopFile(Exception):
     """The rest of this file cannot be read; its problem is already reported."""
+
+
+class _TooLarge(Exception):
+    """Decompressed input passed ``MAX_UNPACKED_BYTES``."""
+
+
+class _Capped(io.RawIOBase):
+    """A byte stream that raises :class:`_TooLarge` once more than ``limit`` bytes were read:
+    gzip carries no trustworthy size, so it is counted while it unpacks."""
+
+    def __init__(self, inner: IO[bytes], limit: int) -> None:
+        self._inner = inner
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(min(len(buffer), self._left + 1))
+        self._left -= len(data)
+        if self._left < 0:
+            raise _TooLarge
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _capped(stream: IO[bytes]) -> IO[bytes]:
+    return cast(IO[bytes], io.BufferedReader(_Capped(stream, MAX_UNPACKED_BYTES)))
+
+
+def zip_too_large(archive: zipfile.ZipFile) -> str | None:
+    """Why an archive must not be unpacked (its declared sizes), or None. zipfile never
+    returns more than a member's declared size, so the directory is a safe bound."""
+    total = sum(info.file_size for info in archive.infolist())
+    if total > MAX_UNPACKED_BYTES:
+        return (
+            f"the archive unpacks to {total:,} bytes, over the limit of"
+            f" {MAX_UNPACKED_BYTES:,}: refused without unpacking"
+        )
+    return None
 
 
 def _strip_compression(name: str) -> tuple[str, bool]:
@@ -118,7 +169,7 @@ def _open_file(path: Path, stack: ExitStack) -> IO[bytes]:
     _, compressed = _strip_compression(path.name)
     raw: IO[bytes] = stack.enter_context(path.open("rb"))
     if compressed:
-        return cast(IO[bytes], stack.enter_context(gzip.open(raw, "rb")))
+        return _capped(cast(IO[bytes], stack.enter_context(gzip.open(raw, "rb"))))
     return raw
 
 
@@ -159,6 +210,10 @@ def _read_zip(path: Path, report: Report) -> Iterator[SourceRow]:
         report.error(p.UNREADABLE_FILE, f"not a readable zip archive: {exc}", file=path.name)
         return
     with archive:
+        too_large = zip_too_large(archive)
+        if too_large is not None:
+            report.error(p.FILE_TOO_LARGE, too_large, file=path.name)
+            return
         names = [i.filename for i in archive.infolist() if not i.is_dir()]
         found = _per_level_members(names)
         if len(found) == len(LEVEL_FILES):
@@ -179,7 +234,7 @@ def _read_zip(path: Path, report: Report) -> Iterator[SourceRow]:
             with ExitStack() as stack:
                 stream: IO[bytes] = stack.enter_context(archive.open(member))
                 if member.lower().endswith(".gz"):
-                    stream = cast(IO[bytes], stack.enter_context(gzip.open(stream, "rb")))
+                    stream = _capped(cast(IO[bytes], stack.enter_context(gzip.open(stream, "rb"))))
                 yield from _read_stream(stream, member, shown, report)
 
 
@@ -202,7 +257,13 @@ def _read_stream(stream: IO[bytes], name: str, shown: str, report: Report) -> It
             )
     except _StopFile:
         return
-    except (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+    except _TooLarge:
+        report.error(
+            p.FILE_TOO_LARGE,
+            f"the file unpacks to more than {MAX_UNPACKED_BYTES:,} bytes: refused",
+            file=shown,
+        )
+    except (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error) as exc:
         report.error(p.UNREADABLE_FILE, f"the file cannot be read: {exc}", file=shown)
 
 
@@ -288,6 +349,7 @@ class _Lines:
         self._shown = shown
         self._report = report
         self.number = 0
+        self.rows = 0  # rows yielded (counted here so the row loop can be a generator)
         self.bad: set[int] = set()
 
     def __iter__(self) -> Iterator[str]:
@@ -334,13 +396,49 @@ def _read_csv(
     if header_line in lines.bad:
         raise _StopFile
     delimiter = _delimiter(first)
-    header = next(csv.reader([first], delimiter=delimiter))
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:
+        _csv_error(exc, shown, header_line, report)
     cols = _columns(header, shown, header_line, report)
     if cols is None:
         return
-    rows = 0
     code_i, name_i, parent_i, kind_i = cols.code, cols.name, cols.parent, cols.kind
     width = max(i for i in (code_i, name_i, parent_i, kind_i) if i is not None) + 1
+    try:
+        yield from _csv_rows(it, lines, delimiter, cols, width, shown, level)
+    except csv.Error as exc:
+        _csv_error(exc, shown, lines.number, report)
+    if lines.rows == 0:
+        report.error(p.EMPTY_FILE, "the file has a header but no rows", file=shown, line=1)
+
+
+def _csv_error(exc: csv.Error, shown: str, line: int, report: Report) -> NoReturn:
+    """The csv module gave up (a cell over its size limit, a stray carriage return): the rest
+    of the file cannot be split into rows, so it stops here with the line it reached."""
+    message = str(exc)
+    if "field larger than field limit" in message:
+        message = (
+            f"a cell is longer than {csv.field_size_limit():,} characters"
+            " (an unclosed quote swallowing the lines after it?)"
+        )
+    report.error(
+        p.UNREADABLE_FILE, f"the CSV cannot be split into rows here: {message}",
+        file=shown, line=line,
+    )  # fmt: skip
+    raise _StopFile
+
+
+def _csv_rows(
+    it: Iterator[str],
+    lines: _Lines,
+    delimiter: str,
+    cols: _Columns,
+    width: int,
+    shown: str,
+    level: RegionLevel | None,
+) -> Iterator[SourceRow]:
+    code_i, name_i, parent_i, kind_i = cols.code, cols.name, cols.parent, cols.kind
     bad = lines.bad
     for values in csv.reader(it, delimiter=delimiter):
         line = lines.number
@@ -352,7 +450,7 @@ def _read_csv(
             values = values + [""] * (width - len(values))
         elif not values[code_i] and _blank(values):
             continue
-        rows += 1
+        lines.rows += 1
         # Built inline: this loop runs 91,599 times for the national list.
         yield SourceRow(
             shown,
@@ -363,8 +461,6 @@ def _read_csv(
             None if kind_i is None else values[kind_i],
             level,
         )
-    if rows == 0:
-        report.error(p.EMPTY_FILE, "the file has a header but no rows", file=shown, line=1)
 
 
 # --- XLSX ---------------------------------------------------------------------------------
@@ -378,7 +474,15 @@ def _read_xlsx(
     # openpyxl needs a seekable file; a zip member or gzip stream is not one.
     source: IO[bytes] = stream if stream.seekable() else io.BytesIO(stream.read())
     try:
-        book = load_workbook(source, read_only=True, data_only=True)
+        with zipfile.ZipFile(source) as parts:
+            too_large = zip_too_large(parts)
+        if too_large is not None:
+            report.error(p.FILE_TOO_LARGE, too_large, file=shown)
+            return
+        source.seek(0)
+        # data_only=False: a formula cell reads as its "=..." text, so it can be refused;
+        # data_only=True would silently take whatever result the last program cached.
+        book = load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises a zoo of types for a broken workbook
         report.error(p.UNREADABLE_FILE, f"not a readable XLSX workbook: {exc}", file=shown)
         return
@@ -399,6 +503,18 @@ def _read_xlsx(
                     return
                 continue
             rows += 1
+            formula = next(
+                (v for v in values if isinstance(v, str) and v.startswith("=") and len(v) > 1),
+                None,
+            )
+            if formula is not None:
+                report.error(
+                    p.FORMULA_CELL,
+                    "formula cells are not accepted: paste the values (the formula was not"
+                    " evaluated)",
+                    file=where, line=number, value=formula,
+                )  # fmt: skip
+                continue
             yield _row(values, cols, where, number, level)
         if cols is None:
             report.error(p.EMPTY_FILE, "the first sheet is empty", file=where)
@@ -456,7 +572,7 @@ def _read_json(
             if pos < len(buf) or not more():
                 return
 
-    def syntax(message: str) -> None:
+    def syntax(message: str) -> NoReturn:
         report.error(p.UNREADABLE_FILE, f"invalid JSON: {message}", file=shown, line=line)
         raise _StopFile
 
@@ -488,6 +604,10 @@ def _read_json(
                 # Maybe the object runs past the chunk: read more and retry.
                 if not more():
                     syntax(exc.msg)
+            except RecursionError:
+                syntax(f"item {items + 1} is nested too deeply")
+            except ValueError as exc:  # e.g. an integer of thousands of digits
+                syntax(f"item {items + 1}: {exc}")
         line += buf.count("\n", pos, end)
         pos = end
         items += 1
