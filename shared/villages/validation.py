@@ -19,7 +19,8 @@ from shared.villages import problems as p
 from shared.villages.problems import Report
 from shared.villages.readers import SourceRow
 
-CODE_SHAPE = re.compile(r"\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?")
+# [0-9], not \d: \d also matches other scripts' digits ("٦٤"), which int() accepts too.
+CODE_SHAPE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 LEVEL_BY_LENGTH = {
     2: RegionLevel.province,
     5: RegionLevel.regency,
