@@ -12,8 +12,9 @@ from shared.registry.issues import Issues
 
 E = TypeVar("E", bound=StrEnum)
 
-VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
-REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+# [0-9] and \Z, not \d and $: \d takes other scripts' digits, $ a trailing newline.
+VILLAGE_CODE = re.compile(r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}\Z")
+REGION_CODE = re.compile(r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z")
 LIST_SEPARATORS = re.compile(r"[;|]")
 
 _TRUE = {"1", "true", "yes", "y", "ya", "x"}
@@ -70,7 +71,7 @@ def count(issues: Issues, line: int, field: str, value: str) -> int | None:
     value = value.strip().replace("_", "")
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True; int() refuses it
         issues.error(line, field, "bad_number", f"{value!r} is not a whole number of zero or more")
         return None
     return int(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -68,9 +69,19 @@ def _open_csv(path: Path, issues: Issues) -> Table:
         header = next(reader)
     except StopIteration:
         header = []
+    except csv.Error as exc:
+        _csv_error(issues, reader.line_num or 1, exc)
+        raise InvalidFile(issues) from exc
     columns = [normalise_header(h) for h in header]
 
     def rows() -> Iterator[tuple[int, Row]]:
+        try:
+            yield from _csv_rows()
+        except csv.Error as exc:
+            # The rest cannot be split into rows; the error fails the import.
+            _csv_error(issues, reader.line_num, exc)
+
+    def _csv_rows() -> Iterator[tuple[int, Row]]:
         for values in reader:
             if not any(v.strip() for v in values):
                 continue  # blank line
@@ -86,14 +97,37 @@ def _open_csv(path: Path, issues: Issues) -> Table:
     return Table(columns=columns, rows=rows())
 
 
+def _csv_error(issues: Issues, line: int, exc: csv.Error) -> None:
+    message = str(exc)
+    if "field larger than field limit" in message:
+        message = (
+            f"a cell is longer than {csv.field_size_limit():,} characters"
+            " (an unclosed quote swallowing the lines after it?)"
+        )
+    issues.error(line, None, "unreadable_csv", f"the CSV cannot be split into rows here: {message}")
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, str) and len(value) > 1 and value.startswith("=")
+
+
 def _open_xlsx(path: Path, issues: Issues) -> Table:
     from openpyxl import load_workbook
 
+    from shared.villages.readers import zip_too_large
+
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        with zipfile.ZipFile(path) as parts:
+            too_large = zip_too_large(parts)
+        # data_only=False: formula cells read as their "=..." text and are refused below,
+        # never evaluated nor replaced by whatever result another program cached.
+        workbook = None if too_large else load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, ...
         issues.error(None, None, "unreadable_file", f"not a readable XLSX workbook: {exc}")
         raise InvalidFile(issues) from exc
+    if workbook is None:
+        issues.error(None, None, "file_too_large", str(too_large))
+        raise InvalidFile(issues)
     sheet = workbook.worksheets[0]
     iterator = sheet.iter_rows(values_only=True)
     try:
@@ -105,6 +139,18 @@ def _open_xlsx(path: Path, issues: Issues) -> Table:
     def rows() -> Iterator[tuple[int, Row]]:
         try:
             for number, values in enumerate(iterator, start=2):
+                formulas = [i for i, v in enumerate(values) if _is_formula(v)]
+                if formulas:
+                    for i in formulas:
+                        field = columns[i] if i < len(columns) and columns[i] else None
+                        issues.error(
+                            number,
+                            field,
+                            "formula_cell",
+                            f"formula cells are not accepted ({str(values[i])[:80]}):"
+                            " paste the values; the formula was not evaluated",
+                        )
+                    continue
                 texts = [_cell_text(v) for v in values]
                 if not any(texts):
                     continue
