@@ -39,8 +39,9 @@ from shared.models import (
     utcnow,
 )
 
-VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
-REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+# [0-9] and \Z, not \d and $: \d takes other scripts' digits, $ a trailing newline.
+VILLAGE_CODE = re.compile(r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}\Z")
+REGION_CODE = re.compile(r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z")
 
 # Columns a steward may change with update_cooperative; identifiers unique in the table are
 # checked up front so that a clash names the field instead of failing at flush.
