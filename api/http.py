@@ -117,6 +117,18 @@ class GraphQLHTTP(GraphQL[Context, None]):
             )
         return parsed
 
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """Strawberry's multipart parser; a ``map`` or ``operations`` of the wrong shape (a
+        list, a path into nothing) is the client's mistake, answered 400, not a 500."""
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise HTTPException(
+                400,
+                "The multipart request does not follow the GraphQL multipart request spec"
+                f" (operations, map, files): {exc}",
+            ) from None
+
     async def execute_single(
         self,
         request: Request,

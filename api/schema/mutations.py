@@ -7,6 +7,7 @@ A refusal the caller can fix comes back in ``userErrors``; nothing is written th
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +22,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from api.context import Context
+from api.errors import bad_input
 from api.permissions import IsAdmin, IsOperations
 from api.schema.common import ErrorCode, UserError, actor_of, int_id
 from api.schema.cooperatives import Cooperative, Outlet, to_cooperative
@@ -225,10 +227,25 @@ class EditionInput:
     published_on: date | None = strawberry.field(default=None, description="Adoption date.")
 
 
+def _safe_name(filename: str | None) -> str:
+    """The client's file name, usable as a file name here: its last part without control
+    characters, never "." or "..", short enough for the file system; the suffixes are kept
+    because readers pick the format by them."""
+    name = Path(re.sub(r"[\x00-\x1f\x7f\\]", "_", filename or "")).name
+    if name.strip(".") == "":
+        return "upload.bin"
+    if len(name.encode()) > 150:
+        suffixes = "".join(s for s in Path(name).suffixes[-2:] if len(s) <= 10)
+        name = "upload" + suffixes
+    return name
+
+
 async def _save_upload(upload: Any, folder: Path) -> Path:
     """Write an upload to a file keeping its name (readers pick the format by suffix)."""
-    name = Path(getattr(upload, "filename", None) or "upload.bin").name
-    target = folder / name
+    if not callable(getattr(upload, "read", None)):
+        # A multipart part without a filename arrives as a plain form string.
+        raise bad_input("`file` must be a file part (with a filename) of the multipart request")
+    target = folder / _safe_name(getattr(upload, "filename", None))
     with target.open("wb") as out:
         while chunk := await upload.read(UPLOAD_CHUNK):
             await run_in_threadpool(out.write, chunk)
