@@ -31,7 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Constraint, Table, UniqueConstraint, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
@@ -540,9 +540,15 @@ def _file_sha256(path: Path) -> str:
 
 
 def _load_current(session: Session) -> dict[str, _Current]:
-    rows = session.connection().exec_driver_sql(
-        "SELECT code, id, name, level, retired_edition_id FROM regions"
-    )
+    # The driver's cursor directly: SQLAlchemy's row objects cost ~3 µs each, 91,599 times.
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute("SELECT code, id, name, level, retired_edition_id FROM regions")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     level_of = _LEVEL_OF
     return {
         code: _Current(id, name, level_of[level], retired is not None)
@@ -803,17 +809,23 @@ def _write(
         # exclusive lock this takes keeps no reader from anything.)
         table = cast(Table, Region.__table__)
         indexes = [ix for ix in table.indexes if not ix.unique]
-        foreign_keys = list(table.foreign_key_constraints) if writer.is_postgres(session) else []
+        constraints: list[Constraint] = []
+        if writer.is_postgres(session):
+            # The unique code constraint too (no foreign key refers to it): built in one sort.
+            constraints = [
+                *(c for c in table.constraints if isinstance(c, UniqueConstraint)),
+                *table.foreign_key_constraints,
+            ]
         connection = session.connection()
-        for fk in foreign_keys:
-            connection.execute(DropConstraint(fk))
+        for constraint in constraints:
+            connection.execute(DropConstraint(constraint))
         for index in indexes:
             index.drop(connection)
         insert_regions()
         for index in indexes:
             index.create(connection)
-        for fk in foreign_keys:
-            connection.execute(AddConstraint(fk))
+        for constraint in constraints:
+            connection.execute(AddConstraint(constraint))
     writer.bulk_update(
         session,
         "UPDATE regions SET name = :name, updated_at = :now WHERE id = :id",

@@ -109,3 +109,23 @@ def test_check_constraints_hold_again_after_a_bulk_import(db: Database) -> None:
     for _ in range(3):  # whichever pooled connection comes back
         with pytest.raises(IntegrityError), db.transaction() as session:
             session.execute(text("UPDATE regions SET level = 'nowhere' WHERE code = '64'"))
+
+
+def test_the_first_load_leaves_every_index_and_constraint_in_place(db: Database) -> None:
+    # The first load into an empty list drops and rebuilds indexes (and on PostgreSQL the
+    # unique and foreign-key constraints) inside its transaction.
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from shared.models import Base
+
+    assert import_now(db, [WILAYAH_2022], edition=E2022).status is JobStatus.succeeded
+    with db.sync_engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        inspector = inspect(conn)
+        assert {ix["name"] for ix in inspector.get_indexes("regions")} >= {
+            "ix_regions_parent_id", "ix_regions_level_province", "ix_regions_regency_code",
+            "ix_regions_district_code", "ix_regions_retired_edition_id",
+        }  # fmt: skip
+        assert len(inspector.get_foreign_keys("regions")) == 4
