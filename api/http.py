@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -102,6 +103,27 @@ class ResponseCache:
 RESPONSE_CACHE = ResponseCache()
 
 
+# PostgreSQL text cannot hold U+0000: such an argument would fail in the driver, a 500.
+_ESCAPED_NUL = re.compile(r"\\u(?:0000|\{0+\})", re.IGNORECASE)
+
+
+def has_nul(query: str | None, variables: object) -> bool:
+    if query and ("\x00" in query or _ESCAPED_NUL.search(query)):
+        return True
+    stack = [variables]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 class GraphQLHTTP(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """Strawberry's parser, refusing with 400 what it would turn into a 500: a body that
@@ -138,6 +160,16 @@ class GraphQLHTTP(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        if has_nul(request_data.query, request_data.variables):
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Text arguments must not contain the NUL character (U+0000).",
+                        extensions={"code": "BAD_USER_INPUT"},
+                    )
+                ],
+            )
         if not cacheable(request_data.query, request_data.operation_name):
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
