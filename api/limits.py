@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -26,7 +27,7 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationRule
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
@@ -224,29 +225,33 @@ def estimate_cost(
     )
 
 
-def cost_rule(budget: int, role: str, variables: dict[str, Any], max_page: int) -> type[Any]:
-    """A validation rule refusing operations whose estimated cost exceeds ``budget``."""
-
-    class QueryCostRule(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            document = self.context.document
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            cost = estimate_cost(self.context.schema, node, fragments, variables, max_page)
-            if cost > budget:
-                self.report_error(
-                    GraphQLError(
-                        f"This query's estimated cost ({cost}) is over the budget of the"
-                        f" {role} role ({budget}). Ask for smaller pages or fewer fields.",
-                        node,
-                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
-                    )
-                )
-
-    return QueryCostRule
+def cost_error(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    budget: int,
+    role: str,
+    max_page: int,
+) -> GraphQLError | None:
+    """The refusal of an operation whose estimated cost exceeds ``budget``, or None."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    for node in document.definitions:
+        if not isinstance(node, OperationDefinitionNode):
+            continue
+        if operation_name is not None and (node.name is None or node.name.value != operation_name):
+            continue
+        cost = estimate_cost(schema, node, fragments, variables, max_page)
+        if cost > budget:
+            return GraphQLError(
+                f"This query's estimated cost ({cost}) is over the budget of the"
+                f" {role} role ({budget}). Ask for smaller pages or fewer fields.",
+                node,
+                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+            )
+    return None
 
 
 def settings_of(context: Any) -> Settings:
@@ -259,20 +264,44 @@ def settings_of(context: Any) -> Settings:
 
 class AccessGuard(SchemaExtension):
     """Per operation: switch introspection off when configured, and enforce the caller's role's
-    query cost budget. Both run as validation rules, before any resolver."""
+    query cost budget, before any resolver.
+
+    The cost is checked beside validation, not as a validation rule: a rule would depend on the
+    request's variables and role, so validation results could never be cached, and validating
+    was most of a request's cost. List it after ``ValidationCache`` so the cached result is
+    known here.
+    """
 
     def on_operation(self) -> Iterator[None]:
+        settings = settings_of(self.execution_context.context)
+        if not settings.introspection:
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                NoSchemaIntrospectionCustomRule,
+            )
+        yield
+
+    def on_validate(self) -> Iterator[None]:
         from api.context import ANONYMOUS
 
         execution = self.execution_context
-        context = execution.context
-        settings = settings_of(context)
-        role = getattr(context, "principal", ANONYMOUS).role
-        budget: int = getattr(settings, f"query_cost_{role.value}")
-        rules: list[type[Any]] = [
-            cost_rule(budget, role.value, execution.variables or {}, settings.max_page_size)
-        ]
-        if not settings.introspection:
-            rules.append(NoSchemaIntrospectionCustomRule)
-        execution.validation_rules = (*execution.validation_rules, *rules)
+        errors = execution.pre_execution_errors
+        document = execution.graphql_document
+        if not errors and document is not None:
+            context = execution.context
+            settings = settings_of(context)
+            role = getattr(context, "principal", ANONYMOUS).role
+            refusal = cost_error(
+                execution.schema._schema,
+                document,
+                execution.operation_name,
+                execution.variables or {},
+                getattr(settings, f"query_cost_{role.value}"),
+                role.value,
+                settings.max_page_size,
+            )
+            if refusal is not None:
+                # Set before validation runs (or after the cache answered): the operation
+                # is refused without running.
+                execution.pre_execution_errors = [*(errors or []), refusal]
         yield

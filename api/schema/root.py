@@ -77,7 +77,8 @@ class Subscription(JobSubscription):
 
 
 def schema_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    return [AccessGuard, *guard_extensions(), MaskUnexpectedErrors]
+    # AccessGuard after the guards: it reads ValidationCache's answer (see api.limits).
+    return [*guard_extensions(), AccessGuard, MaskUnexpectedErrors]
 
 
 schema = strawberry.Schema(
