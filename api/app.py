@@ -120,3 +120,12 @@ def create_app(
     app.state.db = db
     app.state.settings = settings
     return app
+
+
+def app_factory() -> Starlette:
+    """The app of one of several API processes (``kopdes serve --workers N``)."""
+    from shared.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--import-at", type=float, default=10.0)
     parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--api-workers", type=int, default=2, help="kopdes serve --workers")
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -248,7 +249,15 @@ def main() -> None:
     env["KOPDES_REDIS_URL"] = args.redis_url
     logs = [open(work / "api.log", "w"), open(work / "worker.log", "w")]  # noqa: SIM115
     api = subprocess.Popen(
-        [*kopdes, "serve", "--port", str(args.port), "--no-migrate"],
+        [
+            *kopdes,
+            "serve",
+            "--port",
+            str(args.port),
+            "--no-migrate",
+            "--workers",
+            str(args.api_workers),
+        ],
         env=env,
         stdout=logs[0],
         stderr=subprocess.STDOUT,

@@ -77,6 +77,10 @@ def make_async_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # The API reads through this engine, one short statement per DataLoader batch, and writes
+    # through sync services; autocommit saves the BEGIN and ROLLBACK round trips around every
+    # batch (a third of a cooperative profile's time on PostgreSQL).
+    kwargs.setdefault("isolation_level", "AUTOCOMMIT")
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 

@@ -21,6 +21,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default KOPDES_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default KOPDES_PORT)")] = None,
     migrate: Annotated[bool, typer.Option(help="Upgrade the database schema first")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes (production runtime only)")
+    ] = 1,
 ) -> None:
     """Serve the API; in the embedded runtime also the worker, in threads."""
     import uvicorn
@@ -30,8 +33,26 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings)
+    if workers > 1 and settings.embedded:
+        console.print(
+            "[red]--workers needs Redis:[/red] each API process of the embedded runtime would"
+            " run its own in-memory job queue. Set KOPDES_REDIS_URL, or serve with one process."
+        )
+        raise typer.Exit(2)
     if migrate:
         migrations.upgrade(settings)
+    if workers > 1:
+        # Each process builds its own app (engines and pools are per process).
+        uvicorn.run(
+            "api.app:app_factory",
+            factory=True,
+            workers=workers,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+            proxy_headers=True,
+        )
+        return
     application = create_app(settings)
     if settings.embedded:
         # The in-process broker lost its messages with the last process: resume those jobs.
