@@ -342,7 +342,13 @@ def main() -> None:
         if finished.started_at is not None
         and args.import_at <= r["due"] <= args.import_at + (finished.timings or {}).get("total", 0)
     ]
+    busy_until = args.import_at + (finished.timings or {}).get("total", 0) + 10
+    quiet = [r["latency"] * 1000 for r in results if not args.import_at <= r["due"] <= busy_until]
     print(f"  during the import: n={len(window)} p99 {_percentile(window, 99):.1f}")
+    print(
+        f"  outside the import and the recalculation after it: n={len(quiet)}"
+        f" p50 {_percentile(quiet, 50):.1f} p99 {_percentile(quiet, 99):.1f}"
+    )
     print(
         f"import: {finished.status.value} in {(finished.timings or {}).get('total', 0):.1f}s;"
         f" diff {json.dumps(finished.diff)}"
