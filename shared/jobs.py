@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from shared import audit
+from shared.audit import Actor
 from shared.db import Database
 from shared.models import ImportJob, JobKind, JobPhase, JobStatus, utcnow
 
@@ -63,7 +65,17 @@ def create_job(
     dry_run: bool = False,
     requested_by: str | None = None,
     request_id: str | None = None,
+    actor: Actor | None = None,
 ) -> ImportJob:
+    """Create a queued job in the caller's transaction.
+
+    With an ``actor`` (who asked: an API key, the CLI), the request itself is written to the
+    audit log in the same transaction, so a job that is refused, fails or never runs is still
+    traceable to whoever asked for it.
+    """
+    if actor is not None:
+        requested_by = requested_by or actor.name
+        request_id = request_id or actor.request_id
     job = ImportJob(
         kind=kind,
         status=JobStatus.queued,
@@ -82,6 +94,21 @@ def create_job(
     )
     session.add(job)
     session.flush()
+    if actor is not None:
+        audit.record(
+            session,
+            actor,
+            f"queue_{kind.value}_job",
+            target_type="import_job",
+            target_id=job.id,
+            after={
+                "kind": kind.value,
+                "source_name": source_name,
+                "source_sha256": source_sha256,
+                "dry_run": dry_run,
+                "params": params or {},
+            },
+        )
     return job
 
 
@@ -379,12 +406,20 @@ def recover_interrupted_jobs(db: Database) -> list[int]:
 
 
 def request_coverage_recompute(
-    db: Database, *, requested_by: str | None = None, request_id: str | None = None
+    db: Database,
+    *,
+    requested_by: str | None = None,
+    request_id: str | None = None,
+    actor: Actor | None = None,
 ) -> ImportJob:
-    """Create a coverage job and enqueue it."""
+    """Create a coverage job and enqueue it (audited when an ``actor`` asks)."""
     with db.transaction() as session:
         job = create_job(
-            session, JobKind.coverage, requested_by=requested_by, request_id=request_id
+            session,
+            JobKind.coverage,
+            requested_by=requested_by,
+            request_id=request_id,
+            actor=actor,
         )
     enqueue_job("recompute_coverage", job.id)
     return job

@@ -264,12 +264,7 @@ class OperationsMutation:
     )
     async def recompute_coverage(self, info: Info[Context, Any]) -> ImportJobPayload:
         ctx = info.context
-        job = await run_in_threadpool(
-            request_coverage_recompute,
-            ctx.db,
-            requested_by=ctx.principal.actor,
-            request_id=ctx.request_id,
-        )
+        job = await run_in_threadpool(request_coverage_recompute, ctx.db, actor=actor_of(info))
         return ImportJobPayload(job=to_job(job), user_errors=[])
 
     @strawberry.mutation(

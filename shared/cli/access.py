@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Annotated
 
@@ -11,22 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.access import keys
-from shared.audit import Actor
-from shared.cli.app import apikey_app
+from shared.cli.app import apikey_app, cli_actor
 from shared.db import get_database
 from shared.models import Role
 
 console = Console(stderr=True)
 
 KEY_ROLES = [r.value for r in Role if r != Role.anonymous]
-
-
-def _cli_actor() -> Actor:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        user = "unknown"
-    return Actor(name=f"cli:{user}")
 
 
 @apikey_app.command("create")
@@ -49,7 +39,7 @@ def create(
         with get_database().transaction() as session:
             issued = keys.create_key(
                 session,
-                _cli_actor(),
+                cli_actor(),
                 name=name,
                 role=Role(role),
                 expires_at=expires_at,
@@ -98,7 +88,7 @@ def revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix")]) -
     """Revoke a key; it stops working on the next request."""
     try:
         with get_database().transaction() as session:
-            revoked = keys.revoke_key(session, _cli_actor(), key)
+            revoked = keys.revoke_key(session, cli_actor(), key)
     except keys.KeyNotFound as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

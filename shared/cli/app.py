@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
+
 import typer
+
+from shared.audit import Actor
 
 app = typer.Typer(
     name="kopdes",
@@ -27,3 +31,12 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(demo_app, name="demo")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(schema_app, name="schema")
+
+
+def cli_actor() -> Actor:
+    """Who runs a command, for the audit log: ``cli:<login name>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        user = "unknown"
+    return Actor(name=f"cli:{user}")

@@ -11,22 +11,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shared.audit import Actor
-from shared.cli.app import demo_app, import_app
+from shared.cli.app import cli_actor, demo_app, import_app
 from shared.db import Database
 from shared.models import ImportJob, JobStatus
 
 console = Console(stderr=True)
-
-
-def _actor() -> Actor:
-    import getpass
-
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name in some containers
-        user = "unknown"
-    return Actor(name=f"cli:{user}")
 
 
 def _wait_for(db: Database, job_id: int, *, show: bool) -> ImportJob:
@@ -94,7 +83,7 @@ def _import(path: Path, file_format: str, *, wait: bool, as_json: bool, dry_run:
         console.print(f"[red]{path} does not exist[/red]")
         raise typer.Exit(2)
     db = get_database()
-    actor = _actor()
+    actor = cli_actor()
     fmt = FileFormat(file_format)
     if wait and db.settings.embedded:
         # No worker runs beside this process in the embedded runtime: do the work here.

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from shared.cli.app import app, coverage_app, db_app, schema_app
+from shared.cli.app import app, cli_actor, coverage_app, db_app, schema_app
 from shared.config import get_settings
 from shared.logs import configure_logging
 
@@ -139,7 +139,7 @@ def coverage_recompute(
         job = recompute_now(db, requested_by="cli")
         typer.echo(f"{job.message} in {job.timings.get('total', 0):.2f}s (job {job.id})")
     else:
-        job = request_coverage_recompute(db, requested_by="cli")
+        job = request_coverage_recompute(db, actor=cli_actor())
         typer.echo(f"queued coverage job {job.id}")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from datetime import date
@@ -15,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shared.cli.app import import_app
+from shared.cli.app import cli_actor, import_app
 from shared.config import get_settings
 from shared.db import Database
 from shared.logs import configure_logging
@@ -25,13 +24,6 @@ console = Console(stderr=True)
 out = Console()
 
 FINISHED = ("succeeded", "failed")
-
-
-def _cli_actor() -> Any:
-    from shared.audit import Actor
-
-    user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
-    return Actor(name=f"cli:{user}")
 
 
 @import_app.command("villages")
@@ -83,7 +75,7 @@ def import_villages(
     settings = get_settings()
     configure_logging(settings)
     db = get_database()
-    actor = _cli_actor()
+    actor = cli_actor()
 
     def refuse(message: str) -> None:
         if as_json:

@@ -102,8 +102,7 @@ def _create(
             source_sha256=file_sha256(path) if path.is_file() else None,
             params={"format": file_format.value, "api_key_id": actor.api_key_id},
             dry_run=dry_run,
-            requested_by=actor.name,
-            request_id=actor.request_id,
+            actor=actor,
         )
 
 

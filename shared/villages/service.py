@@ -233,8 +233,7 @@ def _create(
             "full_compare": full_compare,
         },
         dry_run=dry_run,
-        requested_by=actor.name,
-        request_id=actor.request_id,
+        actor=actor,
     )
 
 
