@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import select
 from strawberry.extensions import SchemaExtension
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from api import loaders
 from api.context import Context
@@ -81,7 +82,18 @@ def schema_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExten
     return [*guard_extensions(), AccessGuard, MaskUnexpectedErrors]
 
 
-schema = strawberry.Schema(
+class KopdesSchema(strawberry.Schema):
+    """Strawberry logs every error of every response with its traceback: a denied field or a
+    misspelt query would fill the logs at ERROR. Those are the client's; unexpected errors are
+    logged (with the request id) where they are masked, in ``api.errors``."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+schema = KopdesSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
