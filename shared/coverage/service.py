@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from shared.db import Database
 from shared.jobs import create_job, finish
 from shared.models import (
+    COVERAGE_COLUMNS,
     CoverageFigure,
     DataState,
     ImportJob,
@@ -56,26 +57,8 @@ log = logging.getLogger(__name__)
 # Recalculations serialise on this PostgreSQL advisory lock (SQLite's write lock does it there).
 ADVISORY_LOCK = 0x6B6F7064  # "kopd"
 
-MEASURES = (
-    "active_villages",
-    "desa_count",
-    "kelurahan_count",
-    "covered_villages",
-    "covered_formed",
-    "covered_legal_entity",
-    "covered_operational",
-    "cooperatives",
-    "kdmp",
-    "kkmp",
-    "mergers",
-    "mockups",
-    "retired_villages_with_cooperatives",
-    "proposals_total",
-    "proposals_submitted",
-    "proposals_approved",
-    "proposals_rejected",
-    "proposals_formed",
-)
+# The counted measures, in the order of the figure tables' columns.
+MEASURES = COVERAGE_COLUMNS
 OUTLET_MEASURES = tuple(f"outlets_{t.value}" for t in OutletType)
 
 # Stage ranks (STAGE_ORDER) at which a covered village enters each step of the funnel.
