@@ -117,6 +117,14 @@ def settings(database_url: str) -> Iterator[object]:
     yield current
     broker.get_broker().flush_all()
     broker.reset_broker()
+    if TEST_REDIS_URL:
+        # flush_all leaves Dramatiq's heartbeat set behind; leave Redis as we found it.
+        import redis
+
+        client = redis.Redis.from_url(TEST_REDIS_URL)
+        for key in client.scan_iter(match=f"{current.redis_namespace}:*", count=1000):
+            client.delete(key)
+        client.close()
 
 
 @pytest.fixture
