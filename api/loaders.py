@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -258,6 +258,14 @@ def cooperative_by_id(ctx: Context) -> DataLoader[int, Cooperative | None]:
     return loader(ctx, "cooperative_by_id", _cooperatives_by_id)
 
 
+def _grouped(ids: list[int], pairs: Iterable[tuple[int, V]]) -> list[list[V]]:
+    """The values of (key, value) pairs, as one list per id in ``ids`` (a loader's answer)."""
+    grouped: dict[int, list[V]] = defaultdict(list)
+    for key, value in pairs:
+        grouped[key].append(value)
+    return [grouped.get(i, []) for i in ids]
+
+
 async def _villages_of(ctx: Context, ids: list[int]) -> list[list[Region]]:
     rows = await fetch_rows(
         ctx,
@@ -266,10 +274,7 @@ async def _villages_of(ctx: Context, ids: list[int]) -> list[list[Region]]:
         .where(CooperativeVillage.cooperative_id.in_(ids))
         .order_by(Region.code),
     )
-    grouped: dict[int, list[Region]] = defaultdict(list)
-    for cooperative_id, region in rows:
-        grouped[cooperative_id].append(region)
-    return [grouped.get(i, []) for i in ids]
+    return _grouped(ids, rows)
 
 
 def villages_of_cooperative(ctx: Context) -> DataLoader[int, list[Region]]:
@@ -284,10 +289,7 @@ async def _cooperatives_of_village(ctx: Context, ids: list[int]) -> list[list[Co
         .where(CooperativeVillage.village_id.in_(ids))
         .order_by(Cooperative.id),
     )
-    grouped: dict[int, list[Cooperative]] = defaultdict(list)
-    for village_id, coop in rows:
-        grouped[village_id].append(coop)
-    return [grouped.get(i, []) for i in ids]
+    return _grouped(ids, rows)
 
 
 def cooperatives_of_village(ctx: Context) -> DataLoader[int, list[Cooperative]]:
@@ -303,10 +305,7 @@ def _children_of(
         rows = await scalars(
             ctx, select(model).where(model.cooperative_id.in_(ids)).order_by(*order)
         )
-        grouped: dict[int, list[Any]] = defaultdict(list)
-        for row in rows:
-            grouped[row.cooperative_id].append(row)
-        return [grouped.get(i, []) for i in ids]
+        return _grouped(ids, ((row.cooperative_id, row) for row in rows))
 
     def get(ctx: Context) -> DataLoader[int, list[Any]]:
         return loader(ctx, name, batch)

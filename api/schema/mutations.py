@@ -252,7 +252,14 @@ async def _save_upload(upload: Any, folder: Path) -> Path:
     return target
 
 
-def _cooperative_payload(coop: CooperativeModel) -> CooperativePayload:
+async def _cooperative_write(
+    info: Info[Context, Any], work: Callable[[Session], CooperativeModel]
+) -> CooperativePayload:
+    """Run a write that answers with the cooperative; a refusal answers with user errors."""
+    try:
+        coop = await _write(info, work)
+    except _Refused as refused:
+        return CooperativePayload(cooperative=None, user_errors=refused.errors)
     return CooperativePayload(cooperative=to_cooperative(coop), user_errors=[])
 
 
@@ -364,10 +371,7 @@ class StewardMutation:
             )
             return _coop_result(session, coop)
 
-        try:
-            return _cooperative_payload(await _write(info, work))
-        except _Refused as refused:
-            return CooperativePayload(cooperative=None, user_errors=refused.errors)
+        return await _cooperative_write(info, work)
 
     @strawberry.mutation(
         description="Change a cooperative's fields (admin).", permission_classes=[IsAdmin]
@@ -384,10 +388,7 @@ class StewardMutation:
             )
             return _coop_result(session, coop)
 
-        try:
-            return _cooperative_payload(await _write(info, work))
-        except _Refused as refused:
-            return CooperativePayload(cooperative=None, user_errors=refused.errors)
+        return await _cooperative_write(info, work)
 
     @strawberry.mutation(
         description="Record a stage a cooperative reached (admin).", permission_classes=[IsAdmin]
@@ -410,10 +411,7 @@ class StewardMutation:
             )
             return _coop_result(session, coop)
 
-        try:
-            return _cooperative_payload(await _write(info, work))
-        except _Refused as refused:
-            return CooperativePayload(cooperative=None, user_errors=refused.errors)
+        return await _cooperative_write(info, work)
 
     @strawberry.mutation(
         description="Add a business outlet (gerai) to a cooperative (admin).",
@@ -471,10 +469,7 @@ class StewardMutation:
             )
             return _coop_result(session, coop)
 
-        try:
-            return _cooperative_payload(await _write(info, work))
-        except _Refused as refused:
-            return CooperativePayload(cooperative=None, user_errors=refused.errors)
+        return await _cooperative_write(info, work)
 
     @strawberry.mutation(
         description="Submit a region's proposal of a new cooperative (admin).",

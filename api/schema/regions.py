@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, func, select
 from strawberry.types import Info
 
 from api import loaders
@@ -21,11 +22,14 @@ from api.pagination import (
 from api.schema.common import Node, global_id
 from api.schema.coverage import Coverage, coverage_of
 from shared.cooperatives.queries import like_pattern, region_code_clause
-from shared.models import CooperativeVillage, RegionKind, RegionLevel
 from shared.models import Region as RegionModel
+from shared.models import RegionKind, RegionLevel
+from shared.villages.service import retired_with_cooperative
 
 if TYPE_CHECKING:
     from api.schema.cooperatives import Cooperative
+
+NodeT = TypeVar("NodeT")
 
 CHILD_LEVEL = {
     RegionLevel.province: RegionLevel.regency,
@@ -253,8 +257,6 @@ class RegionQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Region]:
-        size = page_size(first)
-        key = decode_cursor(after, 1)
         conditions: list[ColumnElement[bool]] = [RegionModel.retired_edition_id.is_(None)]
         if level is not None:
             conditions.append(RegionModel.level == level)
@@ -268,26 +270,7 @@ class RegionQuery:
             conditions.append(RegionModel.code != parent_code)
         if search and search.strip():
             conditions.append(func.lower(RegionModel.name).like(like_pattern(search), escape="\\"))
-        stmt = select(RegionModel).where(*conditions)
-        if key:
-            stmt = stmt.where(RegionModel.code > str(key[0]))
-        rows = await loaders.scalars(info.context, stmt.order_by(RegionModel.code).limit(size + 1))
-        ctx = info.context
-
-        async def count() -> int:
-            result = await loaders.fetch_rows(
-                ctx, select(func.count()).select_from(RegionModel).where(*conditions)
-            )
-            return int(result[0][0])
-
-        return build_connection(
-            rows,
-            size,
-            key=lambda r: (r.code,),
-            node=to_region,
-            after_given=after is not None,
-            count=count,
-        )
+        return await _page_by_code(info, conditions, first, after, to_region)
 
     @strawberry.field(
         description=(
@@ -301,34 +284,32 @@ class RegionQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Village]:
-        size = page_size(first)
-        key = decode_cursor(after, 1)
-        conditions = [
-            RegionModel.level == RegionLevel.village,
-            RegionModel.retired_edition_id.is_not(None),
-            exists(
-                select(CooperativeVillage.village_id).where(
-                    CooperativeVillage.village_id == RegionModel.id
-                )
-            ),
-        ]
-        stmt = select(RegionModel).where(*conditions)
-        if key:
-            stmt = stmt.where(RegionModel.code > str(key[0]))
-        rows = await loaders.scalars(info.context, stmt.order_by(RegionModel.code).limit(size + 1))
-        ctx = info.context
+        conditions = [retired_with_cooperative()]
+        return await _page_by_code(info, conditions, first, after, to_village)
 
-        async def count() -> int:
-            result = await loaders.fetch_rows(
-                ctx, select(func.count()).select_from(RegionModel).where(*conditions)
-            )
-            return int(result[0][0])
 
-        return build_connection(
-            rows,
-            size,
-            key=lambda r: (r.code,),
-            node=to_village,
-            after_given=after is not None,
-            count=count,
+async def _page_by_code(
+    info: Info[Context, Any],
+    conditions: list[ColumnElement[bool]],
+    first: int | None,
+    after: str | None,
+    node: Callable[[RegionModel], NodeT],
+) -> Connection[NodeT]:
+    """A keyset page of the regions matching ``conditions``, in code order, counted on request."""
+    size = page_size(first)
+    key = decode_cursor(after, 1)
+    stmt = select(RegionModel).where(*conditions)
+    if key:
+        stmt = stmt.where(RegionModel.code > str(key[0]))
+    ctx = info.context
+    rows = await loaders.scalars(ctx, stmt.order_by(RegionModel.code).limit(size + 1))
+
+    async def count() -> int:
+        result = await loaders.fetch_rows(
+            ctx, select(func.count()).select_from(RegionModel).where(*conditions)
         )
+        return int(result[0][0])
+
+    return build_connection(
+        rows, size, key=lambda r: (r.code,), node=node, after_given=after is not None, count=count
+    )

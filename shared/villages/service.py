@@ -31,7 +31,18 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Constraint, Table, UniqueConstraint, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Constraint,
+    Table,
+    UniqueConstraint,
+    and_,
+    exists,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
@@ -1000,6 +1011,17 @@ def _finish_rejected(
 
 
 # --- queries ------------------------------------------------------------------------------
+
+
+def retired_with_cooperative() -> ColumnElement[bool]:
+    """A region that is a village retired by an edition and still linked to a cooperative."""
+    return and_(
+        Region.level == RegionLevel.village,
+        Region.retired_edition_id.is_not(None),
+        exists(
+            select(CooperativeVillage.village_id).where(CooperativeVillage.village_id == Region.id)
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
