@@ -3,7 +3,7 @@
 A message can arrive twice (a retry, a redelivery after a worker died). Actors therefore take
 a job id and *claim* the job with one conditional UPDATE: a job that already finished is never
 run again, and a job that is "running" is taken over only when its heartbeat is older than
-``STALE_AFTER`` (its worker died). Progress is written in short transactions of its own, so
+``stale_after()`` (its worker died). Progress is written in short transactions of its own, so
 readers see it while the job's main transaction is still open.
 """
 
@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,9 +27,6 @@ from shared.db import Database
 from shared.models import ImportJob, JobKind, JobPhase, JobStatus, utcnow
 
 log = logging.getLogger(__name__)
-
-# The default of ``stale_after()``; prefer the function, which follows the settings.
-STALE_AFTER = timedelta(seconds=60)
 
 
 def worker_id() -> str:
@@ -337,10 +333,6 @@ def give_up(db: Database, job_id: int, reason: str) -> None:
             f"gave up after {job.attempts} attempts: {reason}",
         )
         log.error("job %s failed for good: %s", job_id, reason)
-
-
-def format_exception(exc: BaseException) -> str:
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
 def get_job(session: Session, job_id: int) -> ImportJob | None:

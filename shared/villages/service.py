@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -489,7 +489,7 @@ def _take_import_lock(db: Database, job_id: int) -> None:
                 ImportJob.status == JobStatus.running,
                 ImportJob.phase.in_(ACTIVE_PHASES),
                 ImportJob.id != job_id,
-                ImportJob.heartbeat_at >= now - _stale_after(),
+                ImportJob.heartbeat_at >= now - jobs.stale_after(),
             )
             .limit(1)
         ).first()
@@ -503,14 +503,6 @@ def _take_import_lock(db: Database, job_id: int) -> None:
             .where(ImportJob.id == job_id)
             .values(phase=JobPhase.reading, heartbeat_at=now)
         )
-
-
-def _stale_after() -> timedelta:
-    # shared.jobs moved from a constant to a setting; accept either.
-    setting = getattr(jobs, "stale_after", None)
-    if callable(setting):
-        return cast(timedelta, setting())
-    return cast(timedelta, getattr(jobs, "STALE_AFTER"))  # noqa: B009
 
 
 def _resolve_sources(params: dict[str, Any]) -> list[Path]:
