@@ -350,7 +350,7 @@ JOB_ACTORS: dict[JobKind, str] = {
 }
 
 
-def enqueue_job(actor_name: str, job_id: int) -> str:
+def enqueue_job(actor_name: str, job_id: int, *, delay_ms: int | None = None) -> str:
     """Send a job's message (after its row has committed); a spent job is marked failed.
 
     When the broker cannot take the message (Redis down), the job is marked failed with that
@@ -361,7 +361,7 @@ def enqueue_job(actor_name: str, job_id: int) -> str:
     from shared.db import get_database
 
     try:
-        return enqueue(actor_name, job_id, on_failure=FAILURE_CALLBACK)
+        return enqueue(actor_name, job_id, delay_ms=delay_ms, on_failure=FAILURE_CALLBACK)
     except BrokerUnavailable as exc:
         fail(get_database(), job_id, f"not started: {exc}")
         raise

@@ -75,7 +75,7 @@ def request_recompute(
 ) -> ImportJob | None:
     """Ask for a recalculation unless one is already pending; returns the new job, if any."""
     from shared.broker import BrokerUnavailable
-    from shared.jobs import FAILURE_CALLBACK, create_job, finish
+    from shared.jobs import create_job, enqueue_job
 
     with db.transaction() as session:
         # The row lock queues concurrent requesters; each one's later statements then see the
@@ -115,13 +115,9 @@ def request_recompute(
             requested_by=requested_by,
             request_id=request_id,
         )
-    from shared.broker import enqueue
-
     try:
-        enqueue(ACTOR_NAME, job.id, delay_ms=delay_ms, on_failure=FAILURE_CALLBACK)
-    except BrokerUnavailable as exc:
-        with db.transaction() as session:
-            finish(session, job.id, JobStatus.failed, str(exc))
+        enqueue_job(ACTOR_NAME, job.id, delay_ms=delay_ms)  # fails the job if refused
+    except BrokerUnavailable:
         release_request(db)
         raise
     return job
