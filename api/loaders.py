@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from api.context import Context
+from shared.coverage.service import VILLAGE_FIGURES, is_village_scope, village_figure
 from shared.models import (
     Cooperative,
     CooperativeVillage,
@@ -36,6 +37,7 @@ from shared.models import (
     Proposal,
     Region,
     StageEvent,
+    utcnow,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -230,11 +232,19 @@ async def _coverage(ctx: Context, codes: list[str]) -> list[CoverageFigure | Non
     cached = COVERAGE_CACHE.get(key, codes)
     missing = [c for c in codes if c not in cached]
     if missing:
-        rows = await scalars(
-            ctx, select(CoverageFigure).where(CoverageFigure.scope_code.in_(missing))
-        )
         fetched: dict[str, CoverageFigure | None] = dict.fromkeys(missing)
-        fetched.update({f.scope_code: f for f in rows})
+        # Villages are read live (their figures are not stored); every other level is stored.
+        villages = [c for c in missing if is_village_scope(c)]
+        stored = [c for c in missing if not is_village_scope(c)]
+        if stored:
+            rows = await scalars(
+                ctx, select(CoverageFigure).where(CoverageFigure.scope_code.in_(stored))
+            )
+            fetched.update({f.scope_code: f for f in rows})
+        if villages:
+            now = utcnow()
+            live = await fetch_rows(ctx, VILLAGE_FIGURES.bindparams(codes=villages))
+            fetched.update({f.scope_code: f for f in (village_figure(r, now) for r in live)})
         COVERAGE_CACHE.put(key, fetched)
         cached.update(fetched)
     return [cached[c] for c in codes]

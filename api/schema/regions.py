@@ -83,7 +83,12 @@ class Region(Node):
         rows = await loaders.region_by_code(info.context).load_many(ancestor_codes(self.code))
         return [to_region(r) for r in rows if r is not None]
 
-    @strawberry.field(description="Current coverage; null before the first recalculation.")
+    @strawberry.field(
+        description=(
+            "Current coverage; null before the first recalculation. A village's is read live,"
+            " at the current data version, and is never stale."
+        )
+    )
     async def coverage(self, info: Info[Context, Any]) -> Coverage | None:
         return await coverage_of(info, self.code)
 

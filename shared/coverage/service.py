@@ -19,12 +19,17 @@ What is counted, and where (see also docs in the README's coverage section):
 * ``proposals_*``: proposals by status, in the region that proposed them and every region
   above it (a regency's proposal counts in the regency, its province and the nation).
 
-How: one ``facts`` relation has one row per region (with the village measures and, for a
-cooperative's home village, the cooperative's) plus one row per proposal, each carrying the
-codes of the regions it lies in. On PostgreSQL a single ``GROUP BY GROUPING SETS`` pass turns it
-into the figures of all levels at once; SQLite, which lacks grouping sets, unions one GROUP BY
-per level over the materialised facts. The old figures are replaced and a snapshot of every
-level above the village is appended, in the caller's transaction.
+Village figures are not stored: a village's figures are a lookup of the village and its
+cooperative, read live (``village_figures``, ``VILLAGE_FIGURES``) at the current data
+version from the same definitions. Storing them would cost more than everything else together.
+
+How: one ``facts`` relation has one row per village with its 0/1 measures (``_VILLAGE_FACTS``,
+shared by the recalculation and the village reads). The recalculation sums them per district,
+adds one row per proposal and one of zeros per region without children (``leaf``), and on
+PostgreSQL a single ``GROUP BY GROUPING SETS`` pass turns those ~16,000 rows into the figures
+of the nation, provinces, regencies and districts; SQLite, which lacks grouping sets, unions one
+GROUP BY per level over the materialised leaf rows. The old figures are replaced and a snapshot
+of every level is appended, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ from shared.models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
 
+VILLAGE_CODE_LENGTH = 13
+
 # Recalculations serialise on this PostgreSQL advisory lock (SQLite's write lock does it there).
 ADVISORY_LOCK = 0x6B6F7064  # "kopd"
 
@@ -71,89 +78,132 @@ _KEYS = """
     CASE r.level WHEN 'province' THEN NULL WHEN 'regency' THEN r.code
          ELSE r.regency_code END AS rg,
     CASE r.level WHEN 'district' THEN r.code WHEN 'village' THEN r.district_code
-         ELSE NULL END AS d,
-    CASE r.level WHEN 'village' THEN r.code ELSE NULL END AS vc"""
+         ELSE NULL END AS d"""
 
-
-_FACT_COLUMNS = ("p", "rg", "d", "vc", *MEASURES, *OUTLET_MEASURES)
 _VALUE_COLUMNS = (*MEASURES, *OUTLET_MEASURES)
 _PROPOSAL_MEASURES = tuple(m for m in MEASURES if m.startswith("proposals_"))
+_VILLAGE_MEASURES = tuple(m for m in _VALUE_COLUMNS if m not in _PROPOSAL_MEASURES)
+_LEAF_COLUMNS = ("p", "rg", "d", *_VALUE_COLUMNS)
+
+# The one definition of what a village contributes (``v``: the village, ``c``: its
+# cooperative if any, ``m``: the cooperative's home village when it is a merger). A
+# cooperative is counted once, at its home village: the only one it has, or a merger's lowest
+# village code.
+_ACTIVE = "v.retired_edition_id IS NULL"
+_HOME = "c.id IS NOT NULL AND (m.home_code IS NULL OR m.home_code = v.code)"
+_VILLAGE_FACTS: dict[str, str] = {
+    "active_villages": _ACTIVE,
+    "desa_count": f"{_ACTIVE} AND v.kind = 'desa'",
+    "kelurahan_count": f"{_ACTIVE} AND v.kind = 'kelurahan'",
+    "covered_villages": f"{_ACTIVE} AND c.id IS NOT NULL",
+    "covered_formed": f"{_ACTIVE} AND c.stage_rank >= {FORMED_RANK}",
+    "covered_legal_entity": f"{_ACTIVE} AND c.stage_rank >= {LEGAL_ENTITY_RANK}",
+    "covered_operational": f"{_ACTIVE} AND c.stage_rank >= {OPERATIONAL_RANK}",
+    "cooperatives": _HOME,
+    "kdmp": f"{_HOME} AND c.kind = 'KDMP'",
+    "kkmp": f"{_HOME} AND c.kind = 'KKMP'",
+    "mergers": "m.home_code = v.code",
+    "mockups": f"{_HOME} AND c.is_mockup",
+    "retired_villages_with_cooperatives": "v.retired_edition_id IS NOT NULL AND c.id IS NOT NULL",
+}
+assert set(_VILLAGE_FACTS) | set(OUTLET_MEASURES) == set(_VILLAGE_MEASURES)
 
 
-def _with_sql() -> str:
-    """The facts: one row per village (``vf``) and one per proposal (``pf``), with keys."""
-    active = "b.retired_edition_id IS NULL"
-    home = "b.home = 1"
+def _facts_sql(*, only_codes: bool) -> str:
+    """CTEs ending in ``facts``: one row per village with its 0/1 measures and outlet counts.
+
+    ``only_codes``: just the villages whose codes are bound as ``:codes`` (reading village
+    figures); otherwise every village (the recalculation). Only mergers need their home
+    village looked up: the recalculation finds them in one pass over the links, a read among
+    the cooperatives of the villages asked for.
+    """
+    if only_codes:
+        wanted = """
+    wanted AS (
+        SELECT cv.cooperative_id FROM cooperative_villages cv
+        JOIN regions r ON r.id = cv.village_id WHERE r.code IN :codes
+    ),"""
+        merged_ids = "SELECT cooperative_id FROM wanted"
+        outlet_filter = "AND cooperative_id IN (SELECT cooperative_id FROM wanted)"
+        village_filter = "AND v.code IN :codes"
+    else:
+        wanted = ""
+        merged_ids = (
+            "SELECT cooperative_id FROM cooperative_villages"
+            " GROUP BY cooperative_id HAVING COUNT(*) > 1"
+        )
+        outlet_filter = village_filter = ""
     outlet_sums = ", ".join(
         f"SUM(CASE WHEN type = '{t.value}' THEN 1 ELSE 0 END) AS outlets_{t.value}"
         for t in OutletType
     )
-    outlet_cols = ", ".join(f"COALESCE(o.outlets_{t.value}, 0)" for t in OutletType)
-    outlet_zeros = ", ".join("0" for _ in OutletType)
-    columns = ", ".join(_FACT_COLUMNS)
-    return f"""
+    flags = ",\n            ".join(
+        f"CASE WHEN {condition} THEN 1 ELSE 0 END AS {name}"
+        for name, condition in _VILLAGE_FACTS.items()
+    )
+    outlets = ",\n            ".join(
+        f"CASE WHEN {_HOME} THEN COALESCE(o.outlets_{t.value}, 0) ELSE 0 END AS outlets_{t.value}"
+        for t in OutletType
+    )
+    return f"""{wanted}
+    merged AS (
+        -- Cooperatives covering two or more villages, with their home (lowest) village code.
+        SELECT cv.cooperative_id, MIN(r.code) AS home_code
+        FROM cooperative_villages cv JOIN regions r ON r.id = cv.village_id
+        WHERE cv.cooperative_id IN ({merged_ids})
+        GROUP BY cv.cooperative_id
+        HAVING COUNT(*) > 1
+    ),
     outlet_counts AS (
         SELECT cooperative_id, {outlet_sums}
-        FROM outlets WHERE status <> 'closed'
+        FROM outlets WHERE status <> 'closed' {outlet_filter}
         GROUP BY cooperative_id
     ),
-    base AS (
-        -- Each village with its cooperative, if any. A cooperative's home village is the
-        -- lowest code it covers (one window pass instead of a second join).
-        SELECT r.province_code, r.regency_code, r.district_code, r.code, r.kind,
-               r.retired_edition_id, c.id AS cid, c.kind AS ckind, c.stage_rank, c.is_mockup,
-               CASE WHEN c.id IS NOT NULL
-                         AND r.code = MIN(r.code) OVER (PARTITION BY cv.cooperative_id)
-                    THEN 1 ELSE 0 END AS home,
-               COUNT(*) OVER (PARTITION BY cv.cooperative_id) AS villages
-        FROM regions r
-        LEFT JOIN cooperative_villages cv ON cv.village_id = r.id
+    facts AS (
+        SELECT v.id AS vid, v.code AS vc, v.province_code AS p, v.regency_code AS rg,
+            v.district_code AS d,
+            {flags},
+            {outlets}
+        FROM regions v
+        LEFT JOIN cooperative_villages cv ON cv.village_id = v.id
         LEFT JOIN cooperatives c ON c.id = cv.cooperative_id
-        WHERE r.level = 'village'
-    ),
-    vf ({columns}) AS MATERIALIZED (
-        SELECT b.province_code, b.regency_code, b.district_code, b.code,
-            CASE WHEN {active} THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND b.kind = 'desa' THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND b.kind = 'kelurahan' THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND b.cid IS NOT NULL THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND b.stage_rank >= {FORMED_RANK} THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND b.stage_rank >= {LEGAL_ENTITY_RANK} THEN 1 ELSE 0 END,
-            CASE WHEN {active} AND b.stage_rank >= {OPERATIONAL_RANK} THEN 1 ELSE 0 END,
-            CASE WHEN {home} THEN 1 ELSE 0 END,
-            CASE WHEN {home} AND b.ckind = 'KDMP' THEN 1 ELSE 0 END,
-            CASE WHEN {home} AND b.ckind = 'KKMP' THEN 1 ELSE 0 END,
-            CASE WHEN {home} AND b.villages >= 2 THEN 1 ELSE 0 END,
-            CASE WHEN {home} AND b.is_mockup THEN 1 ELSE 0 END,
-            CASE WHEN b.retired_edition_id IS NOT NULL AND b.cid IS NOT NULL THEN 1 ELSE 0 END,
-            0, 0, 0, 0, 0,
-            {outlet_cols}
-        FROM base b
-        LEFT JOIN outlet_counts o ON o.cooperative_id = b.cid AND b.home = 1
-    ),
-    pf ({columns}) AS (
-        SELECT {_KEYS},
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            1,
-            CASE WHEN pr.status = 'submitted' THEN 1 ELSE 0 END,
-            CASE WHEN pr.status = 'approved' THEN 1 ELSE 0 END,
-            CASE WHEN pr.status = 'rejected' THEN 1 ELSE 0 END,
-            CASE WHEN pr.status = 'formed' THEN 1 ELSE 0 END,
-            {outlet_zeros}
-        FROM proposals pr JOIN regions r ON r.id = pr.region_id
-    ),
-    upper_facts ({columns}) AS {{upper_materialized}}(
-        SELECT {columns} FROM vf
-        UNION ALL
-        SELECT {columns} FROM pf
-        UNION ALL
-        -- Every province, regency and district gets figures, even without villages.
-        SELECT {_KEYS}, {", ".join("0" for _ in _VALUE_COLUMNS)}
-        FROM regions r WHERE r.level <> 'village'
+        LEFT JOIN merged m ON m.cooperative_id = cv.cooperative_id
+        LEFT JOIN outlet_counts o ON o.cooperative_id = cv.cooperative_id
+        WHERE v.level = 'village' {village_filter}
     )"""
 
 
-_EMPTY_JSON = {True: "'{}'::jsonb", False: "'{}'"}
+def _leaf_sql(materialized: str) -> str:
+    """CTE ``leaf``: the villages summed per district, plus one row per proposal and a row
+    of zeros per region without children (so every region gets figures, even an empty one).
+    """
+    columns = ", ".join(_LEAF_COLUMNS)
+    village_sums = ", ".join(
+        # Integers, not SUM's bigint: the grouping sets then add integers, not numerics.
+        "0" if m in _PROPOSAL_MEASURES else f"CAST(SUM({m}) AS INTEGER)"
+        for m in _VALUE_COLUMNS
+    )
+    proposal_values = {
+        "proposals_total": "1",
+        **{
+            f"proposals_{status}": f"CASE WHEN pr.status = '{status}' THEN 1 ELSE 0 END"
+            for status in ("submitted", "approved", "rejected", "formed")
+        },
+    }
+    proposal_row = ", ".join(proposal_values.get(m, "0") for m in _VALUE_COLUMNS)
+    zeros = ", ".join("0" for _ in _VALUE_COLUMNS)
+    return f"""
+    leaf ({columns}) AS {materialized}(
+        SELECT p, rg, d, {village_sums} FROM facts GROUP BY p, rg, d
+        UNION ALL
+        SELECT {_KEYS}, {proposal_row}
+        FROM proposals pr JOIN regions r ON r.id = pr.region_id
+        UNION ALL
+        -- Regions without children: every other region has a leaf row below it.
+        SELECT {_KEYS}, {zeros} FROM regions r
+        WHERE r.level <> 'village'
+          AND NOT EXISTS (SELECT 1 FROM regions x WHERE x.parent_id = r.id)
+    )"""
 
 
 def _outlets_json(dialect: str, counts: list[str]) -> str:
@@ -169,7 +219,7 @@ def _outlets_json(dialect: str, counts: list[str]) -> str:
 
 
 def _figures_select(dialect: str, group: str | None) -> str:
-    """The SELECT list turning grouped facts into figure rows of the levels above villages."""
+    """The SELECT list turning grouped leaf rows into figure rows."""
     sums = ",\n".join(f"COALESCE(SUM({m}), 0) AS {m}" for m in MEASURES)
     outlets = _outlets_json(dialect, [f"SUM(outlets_{t.value})" for t in OutletType])
     if group is None:  # PostgreSQL, grouping sets
@@ -191,55 +241,94 @@ def _figures_select(dialect: str, group: str | None) -> str:
             :data_version AS data_version, :computed_at AS computed_at"""
 
 
-def _village_select(dialect: str) -> str:
-    """Village figures straight from their fact rows (a village is its own group)."""
-    values = ", ".join(
-        f"COALESCE(pv.{m}, 0)" if m in _PROPOSAL_MEASURES else f"vf.{m}" for m in MEASURES
-    )
-    total = " + ".join(f"vf.outlets_{t.value}" for t in OutletType)
-    # Most villages have no outlets: a constant, not a JSON object built per row.
-    outlets = (
-        f"CASE WHEN {total} = 0 THEN {_EMPTY_JSON[dialect == 'postgresql']} ELSE "
-        + _outlets_json(dialect, [f"vf.outlets_{t.value}" for t in OutletType])
-        + " END"
-    )
-    proposal_sums = ", ".join(f"SUM({m}) AS {m}" for m in _PROPOSAL_MEASURES)
-    return f"""
-        SELECT vf.vc, 'village', {values},
-            CASE WHEN vf.active_villages > 0 THEN vf.covered_villages * 100.0 ELSE 0 END,
-            {outlets},
-            :data_version, :computed_at
-        FROM vf
-        LEFT JOIN (SELECT vc, {proposal_sums} FROM pf WHERE vc IS NOT NULL GROUP BY vc) pv
-            ON pv.vc = vf.vc"""
-
-
 def _insert_sql(dialect: str) -> str:
     target = ", ".join(("scope_code", "level", *MEASURES, "coverage_percent", "outlets"))
     if dialect == "postgresql":
-        # One hash-aggregation pass over the facts produces all four upper levels.
-        upper = f"""
+        # One pass over ~16,000 leaf rows produces the nation, provinces, regencies, districts.
+        figures = f"""
             {_figures_select(dialect, None)}
-            FROM upper_facts
+            FROM leaf
             GROUP BY GROUPING SETS ((), (p), (rg), (d))
             HAVING GROUPING(p, rg, d) = 7 OR COALESCE(d, rg, p) IS NOT NULL"""
-        facts = _with_sql().replace("{upper_materialized}", "")
+        leaf = _leaf_sql("")
     else:
-        # SQLite lacks grouping sets: one GROUP BY per level over the materialised facts.
-        parts = [f"{_figures_select(dialect, 'nation')} FROM upper_facts"]
+        # SQLite lacks grouping sets: one GROUP BY per level over the materialised leaf rows.
+        parts = [f"{_figures_select(dialect, 'nation')} FROM leaf"]
         for level, key in (("province", "p"), ("regency", "rg"), ("district", "d")):
             parts.append(
-                f"{_figures_select(dialect, level)} FROM upper_facts WHERE {key} IS NOT NULL"
+                f"{_figures_select(dialect, level)} FROM leaf WHERE {key} IS NOT NULL"
                 f" GROUP BY {key}"
             )
-        upper = "\nUNION ALL\n".join(parts)
-        facts = _with_sql().replace("{upper_materialized}", "MATERIALIZED ")
+        figures = "\nUNION ALL\n".join(parts)
+        leaf = _leaf_sql("MATERIALIZED ")
     return f"""
         INSERT INTO coverage_figures ({target}, data_version, computed_at)
-        WITH {facts}
-        {upper}
-        UNION ALL
-        {_village_select(dialect)}"""
+        WITH {_facts_sql(only_codes=False)},
+        {leaf}
+        {figures}"""
+
+
+def _village_sql() -> str:
+    """Figures of the villages bound as ``:codes``, from the same facts as the recalculation."""
+    columns = ", ".join(f"f.{m}" for m in _VILLAGE_MEASURES)
+    proposals = ", ".join(
+        f"SUM(CASE WHEN status = '{m.removeprefix('proposals_')}' THEN 1 ELSE 0 END) AS {m}"
+        for m in _PROPOSAL_MEASURES
+        if m != "proposals_total"
+    )
+    proposal_columns = ", ".join(f"COALESCE(pv.{m}, 0) AS {m}" for m in _PROPOSAL_MEASURES)
+    return f"""
+        WITH {_facts_sql(only_codes=True)}
+        SELECT f.vc AS scope_code, {columns}, {proposal_columns},
+            (SELECT data_version FROM data_state WHERE id = 1) AS data_version
+        FROM facts f
+        LEFT JOIN (
+            SELECT region_id, COUNT(*) AS proposals_total, {proposals}
+            FROM proposals
+            WHERE region_id IN (SELECT id FROM regions WHERE code IN :codes)
+            GROUP BY region_id
+        ) pv ON pv.region_id = f.vid"""
+
+
+def is_village_scope(code: str) -> bool:
+    """A village code (``64.72.05.1003``): its figures are read live, not stored."""
+    return len(code) == VILLAGE_CODE_LENGTH
+
+
+VILLAGE_FIGURES = text(_village_sql()).bindparams(bindparam("codes", expanding=True))
+
+
+def village_figure(row: Any, computed_at: datetime) -> CoverageFigure:
+    """A village's figures (a row of ``VILLAGE_FIGURES``), as a transient figure object.
+
+    Village figures are not stored: each is a lookup of one village and its cooperative, so
+    they are read live, at the data version the same statement saw (never stale).
+    """
+    values = row._mapping
+    counts = {m: int(values[m] or 0) for m in MEASURES}
+    outlets = {
+        t.value: int(values[f"outlets_{t.value}"])
+        for t in OutletType
+        if values[f"outlets_{t.value}"]
+    }
+    return CoverageFigure(
+        scope_code=values["scope_code"],
+        level="village",
+        **counts,
+        coverage_percent=100.0 if counts["covered_villages"] else 0.0,
+        outlets=outlets,
+        data_version=int(values["data_version"] or 0),
+        computed_at=computed_at,
+    )
+
+
+def village_figures(session: Session, codes: list[str]) -> dict[str, CoverageFigure]:
+    """Current figures of the villages with these codes (unknown codes are left out)."""
+    if not codes:
+        return {}
+    now = utcnow()
+    rows = session.execute(VILLAGE_FIGURES, {"codes": codes})
+    return {figure.scope_code: figure for figure in (village_figure(r, now) for r in rows)}
 
 
 _SNAPSHOT_COLUMNS = ", ".join(
@@ -247,7 +336,7 @@ _SNAPSHOT_COLUMNS = ", ".join(
 )
 _SNAPSHOT_SQL = f"""
     INSERT INTO coverage_snapshots ({_SNAPSHOT_COLUMNS})
-    SELECT {_SNAPSHOT_COLUMNS} FROM coverage_figures WHERE level <> 'village'"""
+    SELECT {_SNAPSHOT_COLUMNS} FROM coverage_figures"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +354,8 @@ def recompute(session: Session) -> RecomputeResult:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
-        # The aggregation holds ~8,000 groups of ~30 sums and the village window: give it
-        # memory for this transaction instead of letting it spill to disk.
+        # The hash joins and the per-district aggregation of ~84,000 village rows: give them
+        # memory for this transaction instead of letting them spill to disk.
         session.execute(text("SET LOCAL work_mem = '64MB'"))
     # Read the version and the newest waiting coverage job in one statement: everything
     # committed before it is in the figures, so those jobs need not run again. Without a row
@@ -403,8 +492,11 @@ def recompute_now(db: Database, *, requested_by: str | None = None) -> ImportJob
 __all__ = [
     "CoverageState",
     "RecomputeResult",
+    "is_village_scope",
     "read_state",
     "recompute",
     "recompute_now",
     "run_job",
+    "village_figure",
+    "village_figures",
 ]

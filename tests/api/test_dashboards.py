@@ -216,3 +216,67 @@ async def test_coverage_history_lists_each_recalculation(
         expect_errors=True,
     )
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+VILLAGE_COVERAGE = """
+query($code: String!) {
+  region(code: $code) {
+    coverage { coveredVillages stale }
+    children(first: 100) {
+      edges { node { code coverage {
+        activeVillages coveredVillages coveragePercent cooperatives mergers mockups stale
+        dataVersion funnel { legalEntity operational } outlets { type count } } } }
+    }
+  }
+}"""
+
+
+async def test_village_coverage_is_read_live_at_the_current_data_version(
+    client: httpx.AsyncClient, kaltim: Any, coops: dict[str, int], statements: list[str]
+) -> None:
+    from shared.cooperatives import service
+    from tests.api.support import STEWARD
+
+    recompute(kaltim)
+    statements.clear()
+    body = await gql(client, VILLAGE_COVERAGE, {"code": "64.72.05"})
+    villages = {
+        e["node"]["code"]: e["node"]["coverage"]
+        for e in body["data"]["region"]["children"]["edges"]
+    }
+    # One statement for the whole page of villages (batched), none per village.
+    assert sum("facts" in s for s in statements) == 1, statements
+    lempake = villages[LEMPAKE]
+    assert lempake["coveredVillages"] == 1 and lempake["coveragePercent"] == 100.0
+    assert (lempake["cooperatives"], lempake["mockups"], lempake["mergers"]) == (1, 1, 0)
+    assert lempake["funnel"] == {"legalEntity": 1, "operational": 1}
+    assert {o["type"]: o["count"] for o in lempake["outlets"]} == {"grocery": 1, "pharmacy": 1}
+    assert villages["64.72.05.1002"]["coveredVillages"] == 0
+    assert villages["64.72.05.1002"]["coveragePercent"] == 0.0
+    assert sum(v["coveredVillages"] for v in villages.values()) == 1
+    assert all(v["activeVillages"] == 1 and not v["stale"] for v in villages.values())
+
+    # The merger: counted once, at its lower village code; both villages covered.
+    merger = await gql(client, VILLAGE_COVERAGE, {"code": "64.03.04"})
+    berau = {
+        e["node"]["code"]: e["node"]["coverage"]
+        for e in merger["data"]["region"]["children"]["edges"]
+    }
+    home, other = sorted(c for c, v in berau.items() if v["coveredVillages"])
+    assert (berau[home]["cooperatives"], berau[home]["mergers"]) == (1, 1)
+    assert (berau[other]["cooperatives"], berau[other]["mergers"]) == (0, 0)
+
+    # A change: the district's stored figures turn stale; its villages' figures are current.
+    with kaltim.transaction() as session:
+        service.register_cooperative(
+            session, STEWARD, name="Koperasi Baru", village_codes=["64.72.05.1002"]
+        )
+    after = await gql(client, VILLAGE_COVERAGE, {"code": "64.72.05"})
+    assert after["data"]["region"]["coverage"] == {"coveredVillages": 1, "stale": True}
+    fresh = {
+        e["node"]["code"]: e["node"]["coverage"]
+        for e in after["data"]["region"]["children"]["edges"]
+    }
+    assert fresh["64.72.05.1002"]["coveredVillages"] == 1
+    assert fresh["64.72.05.1002"]["stale"] is False
+    assert fresh["64.72.05.1002"]["dataVersion"] > lempake["dataVersion"]

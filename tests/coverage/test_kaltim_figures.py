@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from shared.coverage.service import village_figures
 from shared.db import Database
 from shared.models import JobStatus
 from shared.registry.datasets import KALTIM_PROPOSALS, KALTIM_REGISTRY
@@ -79,21 +80,27 @@ def test_demo_kaltim_then_recalculation_gives_the_announced_figures(db: Database
 
     _assert_kaltim(db)
     with db.sync_session() as session:
-        village_rows = session.execute(
-            text("SELECT COUNT(*) FROM coverage_figures WHERE level = 'village'")
-        ).scalar_one()
-        merger_villages = session.execute(
-            text(
-                "SELECT scope_code, covered_villages, cooperatives, mergers FROM coverage_figures"
-                " WHERE scope_code IN ('64.03.04.2012', '64.03.04.2013') ORDER BY scope_code"
-            )
-        ).all()
-    assert village_rows == 1038
+        codes = list(
+            session.execute(
+                text("SELECT code FROM regions WHERE level = 'village' AND province_code = '64'")
+            ).scalars()
+        )
+        villages = village_figures(session, codes)
+    assert len(villages) == 1038
+    # Village figures (read live) add up to the province's (recalculated).
+    province = _figures(db)["64"]
+    for measure in ("active_villages", "covered_villages", "cooperatives", "kdmp", "kkmp",
+                    "mergers", "mockups", "covered_operational"):  # fmt: skip
+        assert sum(getattr(f, measure) for f in villages.values()) == province[measure], measure
+    assert {f.coverage_percent for f in villages.values()} == {100.0}
     # The merger counts once, at its home village (the lower code); both villages are covered.
-    assert [tuple(r) for r in merger_villages] == [
-        ("64.03.04.2012", 1, 1, 1),
-        ("64.03.04.2013", 1, 0, 0),
+    merger = [villages["64.03.04.2012"], villages["64.03.04.2013"]]
+    assert [(f.covered_villages, f.cooperatives, f.mergers) for f in merger] == [
+        (1, 1, 1),
+        (1, 0, 0),
     ]
+    mockup_outlets = [f.outlets for f in villages.values() if f.mockups]
+    assert len(mockup_outlets) == 2 and all(mockup_outlets), mockup_outlets
 
     again = CliRunner().invoke(app, ["demo", "kaltim"])
     assert again.exit_code == 0, again.output

@@ -11,7 +11,12 @@ from sqlalchemy import func, select, text
 
 from shared.audit import Actor
 from shared.cooperatives.service import submit_proposal
-from shared.coverage.service import read_state, recompute_now
+from shared.coverage.service import (
+    is_village_scope,
+    read_state,
+    recompute_now,
+    village_figures,
+)
 from shared.db import Database
 from shared.models import CoverageSnapshot, ImportJob, JobKind, JobStatus
 from shared.registry.service import import_now
@@ -28,6 +33,8 @@ STEWARD = Actor(name="test-steward")
 
 def _figure(db: Database, scope: str, column: str) -> object:
     with db.sync_session() as session:
+        if is_village_scope(scope):  # read live, not stored
+            return getattr(village_figures(session, [scope])[scope], column)
         return session.execute(
             text(f"SELECT {column} FROM coverage_figures WHERE scope_code = :s"), {"s": scope}
         ).scalar_one()
@@ -205,6 +212,8 @@ def test_a_retired_villages_cooperative_still_counts_where_it_belongs(
     assert _figure(db, "64.01.01", "active_villages") == 8  # 9 in 2025, one retired
     assert _figure(db, retired, "active_villages") == 0
     assert _figure(db, retired, "cooperatives") == 1
+    assert _figure(db, retired, "retired_villages_with_cooperatives") == 1
+    assert _figure(db, retired, "covered_villages") == 0
     # The registry may still re-import the cooperative with its (retired) village.
     again = import_now(db, write_rows(tmp_path / "again.csv", [coop(retired, "R-old", name="x")]))
     assert again.status == JobStatus.succeeded, again.errors
