@@ -18,6 +18,7 @@ lock; SQLite's write lock) only when no other village job is active with a fresh
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import logging
@@ -25,6 +26,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -385,7 +387,8 @@ def run_job(db: Database, job_id: int) -> None:
                 )  # fmt: skip
             return
 
-    parsed = validate(read_sources(sources, report), report, on_row=on_row)
+    with _collector_paused():
+        parsed = validate(read_sources(sources, report), report, on_row=on_row)
     pairs = read_mapping(mapping_path, report) if mapping_path else []
     timer.mark("reading")
     if report.failed():
@@ -441,6 +444,23 @@ def run_job(db: Database, job_id: int) -> None:
             session, job_id, actor, edition_info, report, parsed, diff, moves, timer,
             edition_id=new_edition.id, dry_run=False, sha=sha,
         )  # fmt: skip
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while ~92,000 long-lived row tuples are built.
+
+    Each allocation burst would otherwise trigger collections that rescan every tuple kept so
+    far (~20% of the reading phase); the rows hold no reference cycles, so nothing is missed,
+    and the collector resumes (if it was on) as soon as the rows are read.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _same_as_current(db: Database, info: EditionInfo, sha: str) -> ParsedEdition | None:

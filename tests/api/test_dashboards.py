@@ -247,7 +247,8 @@ async def test_village_coverage_is_read_live_at_the_current_data_version(
     # One statement for the whole page of villages (batched), none per village.
     assert sum("facts" in s for s in statements) == 1, statements
     lempake = villages[LEMPAKE]
-    assert lempake["coveredVillages"] == 1 and lempake["coveragePercent"] == 100.0
+    assert lempake["coveredVillages"] == 1
+    assert lempake["coveragePercent"] == 100.0
     assert (lempake["cooperatives"], lempake["mockups"], lempake["mergers"]) == (1, 1, 0)
     assert lempake["funnel"] == {"legalEntity": 1, "operational": 1}
     assert {o["type"]: o["count"] for o in lempake["outlets"]} == {"grocery": 1, "pharmacy": 1}

@@ -100,7 +100,8 @@ def test_demo_kaltim_then_recalculation_gives_the_announced_figures(db: Database
         (1, 0, 0),
     ]
     mockup_outlets = [f.outlets for f in villages.values() if f.mockups]
-    assert len(mockup_outlets) == 2 and all(mockup_outlets), mockup_outlets
+    assert len(mockup_outlets) == 2, mockup_outlets
+    assert all(mockup_outlets), mockup_outlets
 
     again = CliRunner().invoke(app, ["demo", "kaltim"])
     assert again.exit_code == 0, again.output

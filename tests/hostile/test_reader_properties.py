@@ -18,7 +18,7 @@ from shared.registry import cooperatives, parsing
 from shared.registry.issues import InvalidFile, Issues
 from shared.villages import problems as p
 from shared.villages.problems import Report
-from shared.villages.readers import read_sources
+from shared.villages.readers import SourceRow, read_sources
 from shared.villages.validation import CODE_SHAPE, LEVEL_BY_LENGTH, kind_of, validate
 
 KNOWN_CODES = {v for k, v in vars(p).items() if k.isupper() and isinstance(v, str)}
@@ -226,3 +226,64 @@ def test_registry_files_of_any_bytes_are_refused_or_parsed_never_crash(
         for issue in issues.errors:
             assert issue.code, issue
             assert issue.message, issue
+
+
+# --- the plain-village fast path agrees with the full checks --------------------------------
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=5)
+_CODES = st.one_of(
+    st.builds(
+        lambda a, b, c, d, e: f"{a}.{b}.{c}.{d}{e}",
+        st.text(alphabet="0123456789", min_size=2, max_size=2),
+        st.sampled_from(["01", "72", "00", "7"]),
+        st.sampled_from(["05", "00", "5 "]),
+        st.sampled_from(["0", "1", "2", "3", "4", "٢"]),
+        st.sampled_from(["003", "999", "03", "0031"]),
+    ),
+    _DIGITS,
+    st.text(max_size=15),
+)
+_NAMES = st.one_of(
+    st.sampled_from(["Lempake", "Sindu Batu Raja", "II", "Kota Baru", "A" * 200, "A" * 201]),
+    st.text(alphabet=st.sampled_from(list("Ab .-'\t\n\x00\x1f\xa0\u200b\u2028é")), max_size=12),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    code=_CODES,
+    name=_NAMES,
+    parent=st.one_of(st.none(), st.sampled_from(["", "64.72.05", " 64.72.05", "64.72"])),
+    kind=st.one_of(
+        st.none(), st.sampled_from(["desa", "kelurahan", "desa adat", "Desa", " desa", "kota", ""])
+    ),
+    expected=st.sampled_from([None, RegionLevel.village, RegionLevel.district]),
+)
+def test_the_plain_village_fast_path_only_takes_rows_the_full_checks_pass_silently(
+    code: str, name: str, parent: str | None, kind: str | None, expected: RegionLevel | None
+) -> None:
+    from shared.villages.validation import _check_row, _plain_village
+
+    row = SourceRow("villages.csv", 7, code, name, parent, kind, expected)
+    fast = _plain_village(row)
+    report = Report(limit=10)
+    full = _check_row(row, {}, report)
+    if fast is not None:
+        assert fast == full
+        assert report.error_count == 0
+        assert report.warning_count == 0
+    elif full is not None and report.warning_count == 0 and full.level is RegionLevel.village:
+        # Only cosmetic differences may send a clean village row the long way round.
+        assert (
+            (parent is not None and parent != code[:8])
+            or (kind is not None and kind.strip().lower() != kind)
+            or kind == ""
+        ), (row, full)
+
+
+def test_the_official_list_takes_the_fast_path() -> None:
+    from shared.villages.validation import _plain_village
+
+    row = SourceRow("villages.csv", 2, "64.72.05.1003", "Lempake", "64.72.05", "kelurahan",
+                    RegionLevel.village)  # fmt: skip
+    assert _plain_village(row) is not None
