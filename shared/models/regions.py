@@ -68,7 +68,6 @@ class Region(Base):
     regency_code: Mapped[str | None] = mapped_column(String(5))
     district_code: Mapped[str | None] = mapped_column(String(8))
     first_edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="RESTRICT"))
-    last_edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="RESTRICT"))
     retired_edition_id: Mapped[int | None] = mapped_column(
         ForeignKey("editions.id", ondelete="RESTRICT")
     )
@@ -102,7 +101,13 @@ class Region(Base):
         Index("ix_regions_level_province", "level", "province_code"),
         Index("ix_regions_regency_code", "regency_code"),
         Index("ix_regions_district_code", "district_code"),
-        Index("ix_regions_retired_edition_id", "retired_edition_id"),
+        # Only retired regions: the ones ever looked up by it.
+        Index(
+            "ix_regions_retired_edition_id",
+            "retired_edition_id",
+            postgresql_where=text("retired_edition_id IS NOT NULL"),
+            sqlite_where=text("retired_edition_id IS NOT NULL"),
+        ),
     )
 
 

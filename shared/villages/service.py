@@ -737,7 +737,6 @@ REGION_COLUMNS = (
     "regency_code",
     "district_code",
     "first_edition_id",
-    "last_edition_id",
     "retired_edition_id",
     "updated_at",
 )
@@ -789,7 +788,6 @@ def _write(
                 code[:5] if len(code) >= 5 else None,
                 code[:8] if len(code) >= 8 else None,
                 eid,
-                eid,
                 None,
                 stamp,
             )
@@ -808,7 +806,7 @@ def _write(
                 f"\t{kind}\t{'t' if region.customary else 'f'}"
                 f"\t{ids[parent] if parent else null}\t{code[:2]}"
                 f"\t{code[:5] if len(code) >= 5 else null}\t{code[:8] if len(code) >= 8 else null}"
-                f"\t{eid}\t{eid}\t{null}\t{stamp_text}\n"
+                f"\t{eid}\t{null}\t{stamp_text}\n"
             )
 
     def insert_regions() -> None:
@@ -863,14 +861,6 @@ def _write(
         session,
         "UPDATE regions SET retired_edition_id = :eid, updated_at = :now WHERE id = :id",
         [{"id": i, "eid": eid, "now": now} for i, _name in diff.retired],
-    )
-    # Every region in this edition was last seen in it (one statement, not one per row).
-    session.execute(
-        text(
-            "UPDATE regions SET last_edition_id = :eid"
-            " WHERE retired_edition_id IS NULL AND last_edition_id <> :eid"
-        ),
-        {"eid": eid},
     )
     for move in moves:
         session.execute(

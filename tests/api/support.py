@@ -137,7 +137,6 @@ def add_outside_province(db: Any) -> int:
                 regency_code=code[:5] if len(code) >= 5 else None,
                 district_code=code[:8] if len(code) >= 8 else None,
                 first_edition_id=edition.id,
-                last_edition_id=edition.id,
             )
             session.add(region)
             session.flush()

@@ -81,7 +81,6 @@ def _add_provinces(db: Any, count: int, regencies_each: int) -> None:
                 name=f"P {pcode}",
                 province_code=pcode,
                 first_edition_id=edition.id,
-                last_edition_id=edition.id,
             )
             session.add(province)
             session.flush()
@@ -97,7 +96,6 @@ def _add_provinces(db: Any, count: int, regencies_each: int) -> None:
                         province_code=pcode,
                         regency_code=rcode,
                         first_edition_id=edition.id,
-                        last_edition_id=edition.id,
                     )
                 )
 

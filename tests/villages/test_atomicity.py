@@ -128,4 +128,4 @@ def test_the_first_load_leaves_every_index_and_constraint_in_place(db: Database)
             "ix_regions_parent_id", "ix_regions_level_province", "ix_regions_regency_code",
             "ix_regions_district_code", "ix_regions_retired_edition_id",
         }  # fmt: skip
-        assert len(inspector.get_foreign_keys("regions")) == 4
+        assert len(inspector.get_foreign_keys("regions")) == 3
