@@ -20,6 +20,7 @@ import argparse
 import csv
 import io
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -128,9 +129,10 @@ def stored_floor(url: str) -> float:
                         " AND sql IS NOT NULL ORDER BY type DESC"
                     )
                 ]
-                ddl = [create.replace("CREATE TABLE regions", f"CREATE TABLE {table}", 1)]
+                # Migrations may have quoted the name ("regions") when they rebuilt the table.
+                ddl = [re.sub(r'CREATE TABLE "?regions"?', f"CREATE TABLE {table}", create)]
                 build = [
-                    d.replace("INDEX ", "INDEX f_", 1).replace(" ON regions ", f" ON {table} ")
+                    re.sub(r' ON "?regions"? ', f" ON {table} ", d.replace("INDEX ", "INDEX f_", 1))
                     for d in index_sql
                 ]
         with engine.begin() as conn:

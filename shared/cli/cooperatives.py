@@ -201,12 +201,19 @@ def demo_national(
     ] = None,
     recompute: Annotated[bool, typer.Option(help="Recalculate coverage at the end")] = True,
 ) -> None:
-    """Generate and load a national-scale registry (about 83,400 cooperatives)."""
+    """Generate and load a national-scale registry (about 83,400 cooperatives) and proposals."""
     from sqlalchemy import select
 
     from shared.db import get_database
     from shared.models import Region, RegionLevel
-    from shared.registry.datasets import REGISTRY_COLUMNS, Village, national_registry, write_csv
+    from shared.registry.datasets import (
+        PROPOSAL_COLUMNS,
+        REGISTRY_COLUMNS,
+        Village,
+        national_proposals,
+        national_registry,
+        write_csv,
+    )
 
     db = get_database()
     _ensure_villages(db, None)
@@ -227,5 +234,8 @@ def demo_national(
         f" {time.perf_counter() - started:.1f}s -> {path}"
     )
     _step(db, path, "registry")
+    proposals = path.with_name(f"national-proposals-{seed}.csv")
+    write_csv(national_proposals(villages, seed=seed), proposals, PROPOSAL_COLUMNS)
+    _step(db, proposals, "proposals")
     if recompute:
         _recompute(db)

@@ -376,6 +376,43 @@ def national_registry(villages: Iterable[Village], seed: int = 2025) -> Iterator
         yield row
 
 
+_PROPOSAL_STATUSES = ("submitted", "approved", "rejected")
+
+
+def national_proposals(villages: Iterable[Village], seed: int = 2025) -> Iterator[dict[str, Any]]:
+    """Proposals for new cooperatives at national scale (synthetic: no national figure exists).
+
+    Like Kaltim's announcement, mostly by regency: each regency proposes 0 to 4; besides,
+    one district in 20 and one village in 500 propose one. Statuses are mixed (six in ten
+    submitted, the rest approved or rejected with a decision date), so every proposal measure
+    of the coverage figures is exercised at scale.
+    """
+    rng = random.Random(seed + 1)  # noqa: S311  (synthetic data, seeded on purpose)
+    ordered = sorted(villages, key=lambda v: v.code)
+    regencies = sorted({v.code[:5] for v in ordered})
+    districts = sorted({v.code[:8] for v in ordered})
+    regions = [
+        *((code, n) for code in regencies for n in range(1, _draw(rng, 0, 4) + 1)),
+        *((code, 1) for code in districts if rng.random() < 0.05),
+        *((v.code, 1) for v in ordered if rng.random() < 0.002),
+    ]
+    for code, n in regions:
+        roll = rng.random()
+        status = "submitted" if roll < 0.6 else "approved" if roll < 0.85 else "rejected"
+        submitted = date(2025, 7, 21) + timedelta(days=_draw(rng, 0, 90))
+        row: dict[str, Any] = {
+            "proposal_id": f"USUL-{code.replace('.', '')}-{n:02d}",
+            "region_code": code,
+            "proposed_name": f"Koperasi Merah Putih {code} (usulan {n})",
+            "status": status,
+            "submitted_on": submitted.isoformat(),
+        }
+        if status != "submitted":
+            row["decided_on"] = (submitted + timedelta(days=_draw(rng, 7, 60))).isoformat()
+            row["decided_by"] = "Dinas Koperasi"
+        yield row
+
+
 def write_csv(rows: Iterable[dict[str, Any]], path: Path, columns: Sequence[str]) -> int:
     """Write rows as UTF-8 CSV; returns the number of rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -397,6 +434,7 @@ __all__ = [
     "Village",
     "kaltim_proposals",
     "kaltim_registry",
+    "national_proposals",
     "national_registry",
     "read_villages",
     "write_csv",

@@ -234,6 +234,40 @@ def test_the_national_generator_keeps_the_national_shares_and_is_deterministic()
     assert digest(7) != digest(8)
 
 
+def test_national_proposals_import_cleanly_with_every_decision(
+    villages: Database, tmp_path: Path
+) -> None:
+    from shared.models import Region
+
+    with villages.sync_session() as session:
+        listed = [
+            datasets.Village(code, name, kind.value if kind else "desa")
+            for code, name, kind in session.execute(
+                select(Region.code, Region.name, Region.kind).where(
+                    Region.level == RegionLevel.village
+                )
+            )
+        ]
+    path = tmp_path / "proposals.csv"
+    rows = list(datasets.national_proposals(listed, seed=3))
+    assert rows == list(datasets.national_proposals(listed, seed=3))  # deterministic
+    n = datasets.write_csv(rows, path, datasets.PROPOSAL_COLUMNS)
+    job = _proposals(villages, path)
+    assert job.status is JobStatus.succeeded, job.errors
+    assert job.counts["created"] == n
+    with villages.sync_session() as session:
+        stored = session.execute(select(Proposal.status, Proposal.decided_on)).all()
+    assert len(stored) == n
+    assert {status for status, _ in stored} == {
+        ProposalStatus.submitted, ProposalStatus.approved, ProposalStatus.rejected,
+    }  # fmt: skip
+    assert all(
+        (decided is None) == (status is ProposalStatus.submitted) for status, decided in stored
+    )
+    # Mostly by regency, as in Kaltim's announcement; some districts propose too.
+    assert {len(r["region_code"]) for r in rows} >= {5, 8}
+
+
 def test_the_import_cli_prints_a_json_report_and_fails_on_errors(
     villages: Database, worker: object, tmp_path: Path
 ) -> None:
