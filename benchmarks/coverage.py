@@ -31,7 +31,14 @@ from sqlalchemy import func, select, text
 
 from shared.coverage.service import recompute
 from shared.db import Database, get_database
-from shared.models import Cooperative, CoverageFigure, OutletType, Region, RegionLevel
+from shared.models import (
+    COVERAGE_COLUMNS,
+    Cooperative,
+    CoverageFigure,
+    OutletType,
+    Region,
+    RegionLevel,
+)
 
 # The same province and regency figures as the recalculation's, hand-written for this one
 # job: village measures, cooperatives at their home (lowest-code) village, mergers, mockups,
@@ -109,26 +116,7 @@ FROM village v
 LEFT JOIN proposal pp ON pp.p IS NOT DISTINCT FROM v.p AND pp.rg IS NOT DISTINCT FROM v.rg
 """
 
-COMPARED = (
-    "active_villages",
-    "desa_count",
-    "kelurahan_count",
-    "covered_villages",
-    "covered_formed",
-    "covered_legal_entity",
-    "covered_operational",
-    "cooperatives",
-    "kdmp",
-    "kkmp",
-    "mergers",
-    "mockups",
-    "retired_villages_with_cooperatives",
-    "proposals_total",
-    "proposals_submitted",
-    "proposals_approved",
-    "proposals_rejected",
-    "proposals_formed",
-)
+COMPARED = COVERAGE_COLUMNS  # every counted measure; outlets are compared apart
 
 
 def _disagreements(db: Database, hand: list[Any]) -> list[str]:
