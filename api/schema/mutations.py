@@ -289,7 +289,12 @@ class OperationsMutation:
         dry_run: bool = False,
         mapping: Annotated[
             Upload | None,
-            strawberry.argument(description="CSV old_code,new_code for re-coded villages."),
+            strawberry.argument(
+                description=(
+                    "CSV old_code,new_code for re-coded villages: their cooperatives and"
+                    " proposals move."
+                )
+            ),
         ] = None,
     ) -> ImportJobPayload:
         from shared.villages.service import EditionInfo, ImportRefused, start_village_import

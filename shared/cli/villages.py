@@ -46,7 +46,9 @@ def import_villages(
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option(help="CSV of old_code,new_code: carries cooperatives to re-coded villages"),
+        typer.Option(
+            help="CSV of old_code,new_code: carries cooperatives and proposals to re-coded villages"
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Compute and store the diff; write nothing else")

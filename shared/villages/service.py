@@ -7,8 +7,8 @@ The phases of a job (each recorded on its ``import_jobs`` row as it goes):
 2. **comparing**: per level, what is added, renamed, retired, reinstated or unchanged against
    the regions in the database (retired ones included, so a code that comes back is reinstated).
 3. **writing**: one transaction creates the edition, writes every change set-based, moves
-   cooperatives of re-coded villages (mapping file), records per-region changes, the audit entry
-   and the job's outcome. Readers see the old list or the new one, never a mix.
+   cooperatives and proposals of re-coded villages (mapping file), records per-region changes,
+   the audit entry and the job's outcome. Readers see the old list or the new one, never a mix.
 
 One village-list import runs at a time, across processes and machines: a job takes the "lock"
 by moving to its reading phase in a serialised transaction (PostgreSQL advisory transaction
@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     and_,
+    delete,
     exists,
     func,
     select,
@@ -70,6 +71,8 @@ from shared.models import (
     JobKind,
     JobPhase,
     JobStatus,
+    Proposal,
+    ProposalVillage,
     Region,
     RegionLevel,
     utcnow,
@@ -682,11 +685,15 @@ def _resolve_mapping(
     report: Report,
     path: Path | None,
 ) -> list[Move]:
-    """Which cooperative links move: those of old villages with a cooperative."""
+    """Which old villages move to their new codes: those a cooperative or a proposal names."""
     if not pairs:
         return []
     shown = path.name if path else None
     linked = {row[0] for row in session.execute(select(CooperativeVillage.village_id)).all()}
+    proposed = {
+        *session.execute(select(ProposalVillage.village_id)).scalars(),
+        *session.execute(select(Proposal.region_id)).scalars(),
+    }
     moves: list[Move] = []
     targets: dict[str, int] = {}
     for old, new, line in pairs:
@@ -711,14 +718,15 @@ def _resolve_mapping(
             continue
         targets[new] = line
         target = current.get(new)
-        if before.id in linked:
-            if target is not None and target.id in linked and target.id != before.id:
-                report.error(
-                    p.BAD_MAPPING,
-                    f"{new} already has a cooperative; {old}'s cannot move there",
-                    file=shown, line=line, field="new_code", value=new,
-                )  # fmt: skip
-                continue
+        taken = target is not None and target.id in linked and target.id != before.id
+        if before.id in linked and taken:
+            report.error(
+                p.BAD_MAPPING,
+                f"{new} already has a cooperative; {old}'s cannot move there",
+                file=shown, line=line, field="new_code", value=new,
+            )  # fmt: skip
+            continue
+        if before.id in linked or before.id in proposed:
             moves.append(Move(before.id, old, new))
     return moves
 
@@ -863,11 +871,7 @@ def _write(
         [{"id": i, "eid": eid, "now": now} for i, _name in diff.retired],
     )
     for move in moves:
-        session.execute(
-            update(CooperativeVillage)
-            .where(CooperativeVillage.village_id == move.old_id)
-            .values(village_id=ids[move.new_code])
-        )
+        _carry_over(session, move, ids[move.new_code])
 
     def change_rows() -> Iterator[tuple[Any, ...]]:
         # The first edition of an empty list adds every region: regions.first_edition_id
@@ -886,6 +890,40 @@ def _write(
 
     writer.bulk_insert(session, "region_changes", CHANGE_COLUMNS, change_rows())
     return edition
+
+
+def _carry_over(session: Session, move: Move, new_id: int) -> None:
+    """Move what names a re-coded village to its new code: its cooperative, the proposals
+    naming it, and proposals it made itself (with their region codes)."""
+    if move.old_id == new_id:
+        return
+    session.execute(
+        update(CooperativeVillage)
+        .where(CooperativeVillage.village_id == move.old_id)
+        .values(village_id=new_id)
+    )
+    # A proposal already naming both keeps one link.
+    session.execute(
+        delete(ProposalVillage).where(
+            ProposalVillage.village_id == move.old_id,
+            ProposalVillage.proposal_id.in_(
+                select(ProposalVillage.proposal_id).where(ProposalVillage.village_id == new_id)
+            ),
+        )
+    )
+    session.execute(
+        update(ProposalVillage)
+        .where(ProposalVillage.village_id == move.old_id)
+        .values(village_id=new_id)
+    )
+    code = move.new_code
+    session.execute(
+        update(Proposal)
+        .where(Proposal.region_id == move.old_id)
+        .values(
+            region_id=new_id, province_code=code[:2], regency_code=code[:5], district_code=code[:8]
+        )
+    )
 
 
 def _finish(
@@ -973,7 +1011,7 @@ def _finish(
 def _describe(totals: dict[str, int], recoded: int) -> str:
     parts = [f"{totals[k]} {k}" for k in CHANGE_KINDS if k != "unchanged" and totals[k]]
     if recoded:
-        parts.append(f"{recoded} cooperative link(s) re-coded")
+        parts.append(f"{recoded} village(s) re-coded with their cooperatives and proposals")
     if not parts:
         return f"no change ({totals['unchanged']} regions unchanged)"
     return ", ".join(parts) + f", {totals['unchanged']} unchanged"

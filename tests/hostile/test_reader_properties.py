@@ -272,18 +272,14 @@ def test_the_plain_village_fast_path_only_takes_rows_the_full_checks_pass_silent
         assert fast == full
         assert report.error_count == 0
         assert report.warning_count == 0
-    elif full is not None and report.warning_count == 0 and full.level is RegionLevel.village:
-        # Only cosmetic differences may send a clean village row the long way round.
-        assert (
-            (parent is not None and parent != code[:8])
-            or (kind is not None and kind.strip().lower() != kind)
-            or kind == ""
-        ), (row, full)
 
 
 def test_the_official_list_takes_the_fast_path() -> None:
     from shared.villages.validation import _plain_village
+    from tests.villages.common import WILAYAH_2025
 
-    row = SourceRow("villages.csv", 2, "64.72.05.1003", "Lempake", "64.72.05", "kelurahan",
-                    RegionLevel.village)  # fmt: skip
-    assert _plain_village(row) is not None
+    rows = list(read_sources([WILAYAH_2025], Report(limit=10)))
+    villages = [r for r in rows if r.expected_level is RegionLevel.village]
+    assert len(villages) == 1038
+    assert all(_plain_village(r) is not None for r in villages)
+    assert all(_plain_village(r) is None for r in rows if r not in villages)

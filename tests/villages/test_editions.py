@@ -16,6 +16,8 @@ from shared.models import (
     ImportJob,
     JobKind,
     JobStatus,
+    Proposal,
+    ProposalVillage,
     Region,
     RegionChange,
 )
@@ -195,6 +197,52 @@ def test_recoded_village_keeps_its_cooperative_through_a_mapping(
         ).scalar_one()
         assert (change.old_name, change.new_name) == (LEMPAKE, "64.72.05.1099")
         assert retired_villages_with_cooperatives(session) == []
+
+
+def test_a_mapping_carries_proposals_over_to_the_new_code(
+    db: Database, worker: object, tmp_path: Path
+) -> None:
+    from shared.audit import Actor
+    from shared.cooperatives.service import submit_proposal
+
+    assert run(db, [WILAYAH_2025], E2025).status is JobStatus.succeeded
+    steward = Actor(name="test-steward")
+    with db.transaction() as session:
+        own = submit_proposal(
+            session, steward, region_code=LEMPAKE, proposed_name="Koperasi Lempake Baru"
+        ).id
+        district = submit_proposal(
+            session, steward, region_code="64.72.05", proposed_name="Koperasi Samarinda Utara",
+            village_codes=[LEMPAKE, "64.72.05.1002"],
+        ).id  # fmt: skip
+
+    recoded = write_edition(
+        tmp_path / "2026",
+        WILAYAH_2025,
+        lambda _name, lines: [line.replace(LEMPAKE, "64.72.05.1099") for line in lines],
+    )
+    job = run(db, [recoded], EditionInfo("2026"), mapping=VILLAGES / "mapping-recode.csv")
+    assert job.status is JobStatus.succeeded, (job.message, job.errors)
+    assert job.counts["recoded"] == 1  # no cooperative there: its proposals alone move it
+    assert "re-coded with their cooperatives and proposals" in (job.message or "")
+    with db.sync_session() as session:
+        region_of = dict(
+            session.execute(
+                select(Proposal.id, Region.code).join(Region, Region.id == Proposal.region_id)
+            ).all()
+        )
+        named = sorted(
+            session.execute(
+                select(Region.code)
+                .join(ProposalVillage, ProposalVillage.village_id == Region.id)
+                .where(ProposalVillage.proposal_id == district)
+            ).scalars()
+        )
+        moved = session.get(Proposal, own)
+        assert moved is not None
+        assert (moved.district_code, moved.regency_code) == ("64.72.05", "64.72")
+    assert region_of == {own: "64.72.05.1099", district: "64.72.05"}
+    assert named == ["64.72.05.1002", "64.72.05.1099"]
 
 
 def test_mapping_to_a_code_not_in_the_file_is_an_error(db: Database, worker: object) -> None:
