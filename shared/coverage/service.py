@@ -1,4 +1,4 @@
-"""Coverage recalculation: every figure of every region in one set-based SQL statement.
+"""Coverage: every region's figures from one set of definitions, recalculated in one SQL statement.
 
 What is counted, and where (see also docs in the README's coverage section):
 
