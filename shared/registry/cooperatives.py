@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from shared.bulk import allocate_ids, insert_dicts, table_of
 from shared.models import (
     OUTLET_KBLI,
     STAGE_ORDER,
@@ -577,54 +577,6 @@ def _diff(session: Session, result: Plan, stored: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- writing
 
 
-def allocate_ids(session: Session, table: str, count: int) -> list[int]:
-    """Reserve primary keys up front, so that rows and their children go in as plain
-    executemany batches (a bulk INSERT ... RETURNING in parameter order is far slower)."""
-    if count == 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
-                ),
-                {"t": table, "n": count},
-            ).scalars()
-        )
-    # SQLite: the import holds the write lock (BEGIN IMMEDIATE), so MAX(id) cannot move.
-    start = int(session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one())
-    return list(range(start + 1, start + 1 + count))
-
-
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in the caller's transaction: COPY on PostgreSQL (psycopg would send
-    an executemany as one statement per row), executemany on SQLite."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([_plain(row[c]) for c in columns])
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, StrEnum) else value
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def apply(session: Session, result: Plan) -> None:
     """Write the plan's differences in the caller's transaction, set-based."""
     now = utcnow()
@@ -632,9 +584,9 @@ def apply(session: Session, result: Plan) -> None:
     if result.created:
         new_ids = allocate_ids(session, "cooperatives", len(result.created))
         ids.update({row.registry_id: i for row, i in zip(result.created, new_ids, strict=True)})
-        bulk_insert(
+        insert_dicts(
             session,
-            _table(Cooperative),
+            table_of(Cooperative),
             [
                 {
                     "id": ids[row.registry_id],
@@ -647,7 +599,7 @@ def apply(session: Session, result: Plan) -> None:
                 for row in result.created
             ],
         )
-    table = _table(Cooperative)
+    table = table_of(Cooperative)
     updates = [row for row in result.values_changed if row.registry_id in result.existing_ids]
     if result.identifiers_changed:
         # Free the numbers first, so two cooperatives may swap them within one file.
@@ -673,7 +625,7 @@ def apply(session: Session, result: Plan) -> None:
                 for row in updates
             ],
         )
-    links = _table(CooperativeVillage)
+    links = table_of(CooperativeVillage)
     if result.links_removed:
         session.execute(
             delete(links).where(
@@ -685,7 +637,7 @@ def apply(session: Session, result: Plan) -> None:
             [{"_c": c, "_v": v} for c, v in result.links_removed],
         )
     if result.links_added:
-        bulk_insert(
+        insert_dicts(
             session,
             links,
             [
@@ -693,7 +645,7 @@ def apply(session: Session, result: Plan) -> None:
                 for row, v in result.links_added
             ],
         )
-    events = _table(StageEvent)
+    events = table_of(StageEvent)
     if result.events_removed:
         session.execute(
             delete(events).where(
@@ -711,7 +663,7 @@ def apply(session: Session, result: Plan) -> None:
             [{"_c": c, "_s": s, "_d": d} for c, s, d in result.events_changed],
         )
     if result.events_added:
-        bulk_insert(
+        insert_dicts(
             session,
             events,
             [
@@ -724,14 +676,14 @@ def apply(session: Session, result: Plan) -> None:
                 for row, stage, reached in result.events_added
             ],
         )
-    outlets = _table(Outlet)
+    outlets = table_of(Outlet)
     if result.outlets_removed:
         session.execute(
             delete(outlets).where(outlets.c.id == bindparam("_id")),
             [{"_id": i} for i in result.outlets_removed],
         )
     if result.outlets_added:
-        bulk_insert(
+        insert_dicts(
             session,
             outlets,
             [
@@ -744,7 +696,7 @@ def apply(session: Session, result: Plan) -> None:
                 for row, outlet_type, kbli in result.outlets_added
             ],
         )
-    members = _table(MemberCount)
+    members = table_of(MemberCount)
     if result.members_changed:
         session.execute(
             update(members)
@@ -757,7 +709,7 @@ def apply(session: Session, result: Plan) -> None:
             [{"_c": c, "_d": d, "_n": n} for c, d, n in result.members_changed],
         )
     if result.members_added:
-        bulk_insert(
+        insert_dicts(
             session,
             members,
             [

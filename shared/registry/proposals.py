@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from shared.bulk import allocate_ids, insert_dicts, table_of
 from shared.models import (
     Cooperative,
     Proposal,
@@ -26,7 +27,7 @@ from shared.models import (
     utcnow,
 )
 from shared.registry import parsing
-from shared.registry.cooperatives import _rows_for, _table, allocate_ids, bulk_insert
+from shared.registry.cooperatives import _rows_for
 from shared.registry.issues import Issues
 from shared.registry.reader import open_table
 
@@ -335,9 +336,9 @@ def apply(session: Session, result: ProposalPlan) -> None:
     if result.created:
         new_ids = allocate_ids(session, "proposals", len(result.created))
         ids.update({r.external_id: i for r, i in zip(result.created, new_ids, strict=True)})
-        bulk_insert(
+        insert_dicts(
             session,
-            _table(Proposal),
+            table_of(Proposal),
             [
                 {
                     "id": ids[r.external_id],
@@ -349,7 +350,7 @@ def apply(session: Session, result: ProposalPlan) -> None:
                 for r in result.created
             ],
         )
-    table = _table(Proposal)
+    table = table_of(Proposal)
     if result.updated:
         session.execute(
             update(table)
@@ -360,7 +361,7 @@ def apply(session: Session, result: ProposalPlan) -> None:
                 for pid, row in result.updated
             ],
         )
-    links = _table(ProposalVillage)
+    links = table_of(ProposalVillage)
     if result.villages_removed:
         session.execute(
             delete(links).where(
@@ -369,7 +370,7 @@ def apply(session: Session, result: ProposalPlan) -> None:
             [{"_p": p, "_v": v} for p, v in result.villages_removed],
         )
     if result.villages_added:
-        bulk_insert(
+        insert_dicts(
             session,
             links,
             [{"proposal_id": ids[e], "village_id": v} for e, v in result.villages_added],

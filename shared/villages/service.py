@@ -49,7 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
-from shared import audit, jobs
+from shared import audit, bulk, jobs
 from shared.audit import SYSTEM, Actor
 from shared.config import get_settings
 from shared.coverage.schedule import note_change
@@ -78,7 +78,6 @@ from shared.models import (
     utcnow,
 )
 from shared.villages import problems as p
-from shared.villages import writer
 from shared.villages.problems import Report
 from shared.villages.readers import read_sources
 from shared.villages.validation import CODE_SHAPE, ParsedRegion, validate
@@ -501,7 +500,7 @@ def _take_import_lock(db: Database, job_id: int) -> None:
     """Become the one active village import, or refuse (JobFailed) naming the one running."""
     now = utcnow()
     with db.transaction() as session:
-        if writer.is_postgres(session):
+        if bulk.is_postgres(session):
             # Serialises this check-and-set across connections; SQLite's BEGIN IMMEDIATE
             # already does (one writer at a time).
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -774,9 +773,9 @@ def _write(
     session.flush()
     eid = edition.id
 
-    stamp = writer.timestamp(session, now)
+    stamp = bulk.timestamp(session, now)
     ids = {code: c.id for code, c in current.items()}
-    new_ids = writer.allocate_ids(session, "regions", len(diff.added))
+    new_ids = bulk.allocate_ids(session, "regions", len(diff.added), exclusive=True)
     for region, new_id in zip(diff.added, new_ids, strict=True):
         ids[region.code] = new_id
 
@@ -810,7 +809,7 @@ def _write(
             parent = region.parent_code
             kind = region.kind.value if region.kind else null
             yield (
-                f"{ids[code]}\t{code}\t{region.level.value}\t{writer.copy_escape(region.name)}"
+                f"{ids[code]}\t{code}\t{region.level.value}\t{bulk.copy_escape(region.name)}"
                 f"\t{kind}\t{'t' if region.customary else 'f'}"
                 f"\t{ids[parent] if parent else null}\t{code[:2]}"
                 f"\t{code[:5] if len(code) >= 5 else null}\t{code[:8] if len(code) >= 8 else null}"
@@ -818,11 +817,11 @@ def _write(
             )
 
     def insert_regions() -> None:
-        if writer.is_postgres(session):
-            writer.copy_text(session, "regions", REGION_COLUMNS, region_lines())
+        if bulk.is_postgres(session):
+            bulk.copy_text(session, "regions", REGION_COLUMNS, region_lines())
         else:
             # Level, kind and codes come from validated codes: the CHECKs hold by construction.
-            writer.bulk_insert(
+            bulk.bulk_insert(
                 session, "regions", REGION_COLUMNS, region_rows(), checked_by_caller=True
             )
 
@@ -838,7 +837,7 @@ def _write(
         table = cast(Table, Region.__table__)
         indexes = [ix for ix in table.indexes if not ix.unique]
         constraints: list[Constraint] = []
-        if writer.is_postgres(session):
+        if bulk.is_postgres(session):
             # The unique code constraint too (no foreign key refers to it): built in one sort.
             constraints = [
                 *(c for c in table.constraints if isinstance(c, UniqueConstraint)),
@@ -854,18 +853,18 @@ def _write(
             index.create(connection)
         for constraint in constraints:
             connection.execute(AddConstraint(constraint))
-    writer.bulk_update(
+    bulk.bulk_update(
         session,
         "UPDATE regions SET name = :name, updated_at = :now WHERE id = :id",
         [{"id": i, "name": new, "now": now} for i, _old, new in diff.renamed],
     )
-    writer.bulk_update(
+    bulk.bulk_update(
         session,
         "UPDATE regions SET name = :name, retired_edition_id = NULL, updated_at = :now"
         " WHERE id = :id",
         [{"id": i, "name": new, "now": now} for i, _old, new in diff.reinstated],
     )
-    writer.bulk_update(
+    bulk.bulk_update(
         session,
         "UPDATE regions SET retired_edition_id = :eid, updated_at = :now WHERE id = :id",
         [{"id": i, "eid": eid, "now": now} for i, _name in diff.retired],
@@ -888,7 +887,7 @@ def _write(
             # On the new village, naming the code it was known by.
             yield (eid, ids[move.new_code], "recoded", move.old_code, move.new_code)
 
-    writer.bulk_insert(session, "region_changes", CHANGE_COLUMNS, change_rows())
+    bulk.bulk_insert(session, "region_changes", CHANGE_COLUMNS, change_rows())
     return edition
 
 

@@ -1,16 +1,20 @@
-"""Set-based writes for the importer: COPY on PostgreSQL, executemany on SQLite.
+"""Set-based writes for the importers: COPY on PostgreSQL, executemany on SQLite.
 
-The national list is 91,599 rows; ORM objects would cost seconds and hundreds of megabytes,
-so rows go to the driver as tuples, in the caller's transaction.
+The national list is 91,599 rows and the registry ~83,400 cooperatives; ORM objects would cost
+seconds and hundreds of megabytes, so rows go to the driver in batches, in the caller's
+transaction. Two row forms: tuples of driver values (``bulk_insert``, ``copy_text``: the
+village list, built from validated data) and dicts of model values (``insert_dicts``: the
+registry, whose SQLite path keeps SQLAlchemy's type processing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 
@@ -93,13 +97,27 @@ def bulk_update(session: Session, sql: str, rows: Sequence[dict[str, Any]]) -> N
     session.execute(text(sql), [{k: _sqlite_value(v) for k, v in r.items()} for r in rows])
 
 
-def allocate_ids(session: Session, table: str, count: int) -> list[int]:
-    """Reserve ``count`` primary keys, so children can name parents before they are written."""
+def allocate_ids(session: Session, table: str, count: int, *, exclusive: bool = False) -> list[int]:
+    """Reserve ``count`` primary keys, so children can name parents before they are written.
+
+    ``exclusive``: the caller is the only writer that inserts into ``table`` (the village
+    import, under its lock), so on PostgreSQL one block is reserved in two calls. Otherwise
+    each key is drawn from the sequence (API writes may draw in between). SQLite: the caller
+    holds the database's write lock (BEGIN IMMEDIATE), so MAX(id) cannot move under it.
+    """
     if count == 0:
         return []
     if is_postgres(session):
-        # One block, two calls (not ``count`` nextval rows). Only village imports insert
-        # regions and they run one at a time (the import lock), so no one draws in between.
+        if not exclusive:
+            return list(
+                session.execute(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence(:t, 'id'))"
+                        " FROM generate_series(1, :n)"
+                    ),
+                    {"t": table, "n": count},
+                ).scalars()
+            )
         start = session.execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"), {"table": table}
         ).scalar_one()
@@ -108,9 +126,33 @@ def allocate_ids(session: Session, table: str, count: int) -> list[int]:
             {"table": table, "last": int(start) + count - 1},
         )
         return list(range(int(start), int(start) + count))
-    # SQLite: the import holds the database's write lock, so max(id) cannot move under us.
     start = session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
     return list(range(int(start) + 1, int(start) + 1 + count))
+
+
+def insert_dicts(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows given as dicts of model values (all with the same keys).
+
+    PostgreSQL: COPY (psycopg would send an executemany as one statement per row). SQLite:
+    an executemany through SQLAlchemy, which converts dates, enums and timestamps.
+    """
+    if not rows:
+        return
+    if not is_postgres(session):
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    bulk_insert(session, table.name, columns, ([_plain(r[c]) for c in columns] for r in rows))
+
+
+def table_of(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else value
 
 
 def timestamp(session: Session, value: datetime) -> Any:
