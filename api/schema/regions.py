@@ -23,7 +23,7 @@ from api.schema.common import Node, global_id
 from api.schema.coverage import Coverage, coverage_of
 from shared.cooperatives.queries import like_pattern, region_code_clause
 from shared.models import Region as RegionModel
-from shared.models import RegionKind, RegionLevel
+from shared.models import RegionKind, RegionLevel, level_of_code
 from shared.villages.service import retired_with_cooperative
 
 if TYPE_CHECKING:
@@ -44,12 +44,6 @@ LEVEL_TYPE = {
     RegionLevel.regency: "Regency",
     RegionLevel.district: "District",
     RegionLevel.village: "Village",
-}
-CODE_LENGTH = {
-    RegionLevel.province: 2,
-    RegionLevel.regency: 5,
-    RegionLevel.district: 8,
-    RegionLevel.village: 13,
 }
 
 
@@ -216,13 +210,6 @@ def to_village(row: RegionModel) -> Village:
     region = to_region(row)
     assert isinstance(region, Village)
     return region
-
-
-def level_of_code(code: str) -> RegionLevel | None:
-    for level, length in CODE_LENGTH.items():
-        if len(code) == length:
-            return level
-    return None
 
 
 @strawberry.type

@@ -53,13 +53,13 @@ from shared.models import (
     JobKind,
     JobStatus,
     OutletType,
+    RegionLevel,
+    level_of_code,
     utcnow,
 )
 from shared.models.base import UTCDateTime
 
 log = logging.getLogger(__name__)
-
-VILLAGE_CODE_LENGTH = 13
 
 # Recalculations serialise on this PostgreSQL advisory lock (SQLite's write lock does it there).
 ADVISORY_LOCK = 0x6B6F7064  # "kopd"
@@ -292,7 +292,7 @@ def _village_sql() -> str:
 
 def is_village_scope(code: str) -> bool:
     """A village code (``64.72.05.1003``): its figures are read live, not stored."""
-    return len(code) == VILLAGE_CODE_LENGTH
+    return level_of_code(code) is RegionLevel.village
 
 
 VILLAGE_FIGURES = text(_village_sql()).bindparams(bindparam("codes", expanding=True))

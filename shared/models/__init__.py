@@ -12,6 +12,7 @@ from shared.models.cooperatives import (
     StageEvent,
 )
 from shared.models.enums import (
+    LEVEL_BY_CODE_LENGTH,
     OUTLET_KBLI,
     ROLE_RANK,
     STAGE_ORDER,
@@ -28,6 +29,7 @@ from shared.models.enums import (
     Role,
     Scheme,
     Stage,
+    level_of_code,
 )
 from shared.models.operations import (
     COVERAGE_COLUMNS,
@@ -42,6 +44,7 @@ from shared.models.regions import Edition, Region, RegionChange
 
 __all__ = [
     "COVERAGE_COLUMNS",
+    "LEVEL_BY_CODE_LENGTH",
     "OUTLET_KBLI",
     "ROLE_RANK",
     "STAGE_ORDER",
@@ -76,5 +79,6 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "level_of_code",
     "utcnow",
 ]

@@ -14,19 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from shared.models import RegionKind, RegionLevel
+from shared.models import LEVEL_BY_CODE_LENGTH, RegionKind, RegionLevel
 from shared.villages import problems as p
 from shared.villages.problems import Report
 from shared.villages.readers import SourceRow
 
 # [0-9], not \d: \d also matches other scripts' digits ("٦٤"), which int() accepts too.
 CODE_SHAPE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
-LEVEL_BY_LENGTH = {
-    2: RegionLevel.province,
-    5: RegionLevel.regency,
-    8: RegionLevel.district,
-    13: RegionLevel.village,
-}
 PARENT_LENGTH = {RegionLevel.regency: 2, RegionLevel.district: 5, RegionLevel.village: 8}
 MAX_NAME = 200
 
@@ -209,7 +203,7 @@ def _check_row(
             line=row.line,
         )
         return None
-    level = LEVEL_BY_LENGTH[len(code)]
+    level = LEVEL_BY_CODE_LENGTH[len(code)]
     implied = kind_of(code, level)
     if isinstance(implied, str):
         if implied == p.BAD_VILLAGE_DIGIT:

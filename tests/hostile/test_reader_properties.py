@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.models import RegionKind, RegionLevel
+from shared.models import LEVEL_BY_CODE_LENGTH, RegionKind, RegionLevel
 from shared.registry import cooperatives, parsing
 from shared.registry.issues import InvalidFile, Issues
 from shared.villages import problems as p
 from shared.villages.problems import Report
 from shared.villages.readers import SourceRow, read_sources
-from shared.villages.validation import CODE_SHAPE, LEVEL_BY_LENGTH, kind_of, validate
+from shared.villages.validation import CODE_SHAPE, kind_of, validate
 
 KNOWN_CODES = {v for k, v in vars(p).items() if k.isupper() and isinstance(v, str)}
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -153,7 +153,7 @@ def test_valid_json_reads_back_exactly(rows: list[tuple[str, str]]) -> None:
         edition = validate(read_sources([path], report), report)
     assert not report.failed(), report.errors
     assert list(edition.regions) == [c for level in RegionLevel for c, _ in rows
-                                     if LEVEL_BY_LENGTH[len(c)] is level]  # fmt: skip
+                                     if LEVEL_BY_CODE_LENGTH[len(c)] is level]  # fmt: skip
 
 
 @settings(max_examples=500, deadline=None)
@@ -162,7 +162,7 @@ def test_code_shape_accepts_only_ascii_codes_and_kind_never_raises(code: str) ->
     if not CODE_SHAPE.fullmatch(code):
         return
     assert code.isascii(), code
-    level = LEVEL_BY_LENGTH[len(code)]
+    level = LEVEL_BY_CODE_LENGTH[len(code)]
     implied = kind_of(code, level)
     if isinstance(implied, tuple):
         kind, customary = implied
