@@ -39,7 +39,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     and_,
-    delete,
+    bindparam,
     exists,
     func,
     select,
@@ -869,8 +869,7 @@ def _write(
         "UPDATE regions SET retired_edition_id = :eid, updated_at = :now WHERE id = :id",
         [{"id": i, "eid": eid, "now": now} for i, _name in diff.retired],
     )
-    for move in moves:
-        _carry_over(session, move, ids[move.new_code])
+    _carry_over(session, [m for m in moves if ids[m.new_code] != m.old_id], ids)
 
     def change_rows() -> Iterator[tuple[Any, ...]]:
         # The first edition of an empty list adds every region: regions.first_edition_id
@@ -891,37 +890,54 @@ def _write(
     return edition
 
 
-def _carry_over(session: Session, move: Move, new_id: int) -> None:
+def _carry_over(session: Session, moves: list[Move], ids: dict[str, int]) -> None:
     """Move what names a re-coded village to its new code: its cooperative, the proposals
-    naming it, and proposals it made itself (with their region codes)."""
-    if move.old_id == new_id:
+    naming it, and proposals it made itself (with their region codes). One executemany per
+    statement, whatever the number of villages re-coded."""
+    if not moves:
         return
-    session.execute(
-        update(CooperativeVillage)
-        .where(CooperativeVillage.village_id == move.old_id)
-        .values(village_id=new_id)
+    pairs = [{"old": m.old_id, "new": ids[m.new_code]} for m in moves]
+    links, named, proposals = (
+        bulk.table_of(CooperativeVillage),
+        bulk.table_of(ProposalVillage),
+        bulk.table_of(Proposal),
+    )
+    connection = session.connection()
+    connection.execute(
+        links.update()
+        .where(links.c.village_id == bindparam("old"))
+        .values(village_id=bindparam("new")),
+        pairs,
     )
     # A proposal already naming both keeps one link.
-    session.execute(
-        delete(ProposalVillage).where(
-            ProposalVillage.village_id == move.old_id,
-            ProposalVillage.proposal_id.in_(
-                select(ProposalVillage.proposal_id).where(ProposalVillage.village_id == new_id)
+    connection.execute(
+        named.delete().where(
+            named.c.village_id == bindparam("old"),
+            named.c.proposal_id.in_(
+                select(named.c.proposal_id).where(named.c.village_id == bindparam("new"))
             ),
-        )
+        ),
+        pairs,
     )
-    session.execute(
-        update(ProposalVillage)
-        .where(ProposalVillage.village_id == move.old_id)
-        .values(village_id=new_id)
+    connection.execute(
+        named.update()
+        .where(named.c.village_id == bindparam("old"))
+        .values(village_id=bindparam("new")),
+        pairs,
     )
-    code = move.new_code
-    session.execute(
-        update(Proposal)
-        .where(Proposal.region_id == move.old_id)
+    connection.execute(
+        proposals.update()
+        .where(proposals.c.region_id == bindparam("old"))
         .values(
-            region_id=new_id, province_code=code[:2], regency_code=code[:5], district_code=code[:8]
-        )
+            region_id=bindparam("new"),
+            province_code=bindparam("p"),
+            regency_code=bindparam("rg"),
+            district_code=bindparam("d"),
+        ),
+        [
+            {**pair, "p": m.new_code[:2], "rg": m.new_code[:5], "d": m.new_code[:8]}
+            for pair, m in zip(pairs, moves, strict=True)
+        ],
     )
 
 
