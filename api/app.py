@@ -15,15 +15,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
-from api.auth import AccessMiddleware, principal_of
+from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.context import Context
 from api.http import GraphQLHTTP
 from api.limits import BodyLimitMiddleware
 from api.observability import RequestContextMiddleware
 from api.schema import schema
 from shared import broker as broker_module
+from shared.access import keys
 from shared.access.ratelimit import build_rate_limiter
 from shared.config import Settings, get_settings
 from shared.db import Database, get_database
@@ -51,6 +54,17 @@ class KopdesGraphQL(GraphQLHTTP):
             principal=principal_of(request.scope),
             request_id=request.scope.get("state", {}).get("request_id"),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A key in ``connection_init``'s payload authenticates the connection (browsers
+        cannot send an Authorization header on a websocket); a bad one closes it (4403)."""
+        try:
+            context.principal = await principal_from_params(
+                self.db, context.connection_params, context.principal
+            )
+        except keys.InvalidToken as exc:
+            raise ConnectionRejectionError({"message": f"Unauthenticated: {exc.reason}."}) from None
+        return await super().on_ws_connect(context)
 
 
 async def healthz(_request: Request) -> Response:

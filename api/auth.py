@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.context import ANONYMOUS, Context, Principal
 from api.limits import send_error
 from shared.access import keys
-from shared.access.ratelimit import RateLimiter, build_rate_limiter, rate_for
+from shared.access.ratelimit import Decision, Rate, RateLimiter, build_rate_limiter, rate_for
 from shared.audit import Actor
 from shared.config import Settings
 from shared.db import Database
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 PROTECTED_PATH = "/graphql"
 PRINCIPAL_STATE = "principal"
+RATE_LIMIT_STATE = "rate_limit"
 
 
 def principal_of(scope: Scope) -> Principal:
@@ -42,6 +43,56 @@ def principal_of(scope: Scope) -> Principal:
         return ANONYMOUS
     assert isinstance(principal, Principal)
     return principal
+
+
+async def authenticate(db: Database, header: str) -> tuple[Principal, ApiKey, datetime]:
+    """The principal of an ``Authorization`` value (``Bearer <token>``); raises InvalidToken."""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise keys.InvalidToken("the Authorization header must be 'Bearer <API key>'")
+    token = token.strip()
+    prefix = keys.token_prefix(token)
+    async with db.new_async_session() as session:
+        key = (
+            await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
+        ).scalar_one_or_none()
+    now = datetime.now(UTC)
+    key = keys.check_token(key, token, now)
+    principal = Principal(
+        role=key.role,
+        api_key_id=key.id,
+        name=key.name,
+        province_code=key.province_code,
+        key_prefix=key.prefix,
+        expires_at=key.expires_at,
+    )
+    return principal, key, now
+
+
+async def principal_from_params(
+    db: Database, params: dict[str, Any] | None, current: Principal
+) -> Principal:
+    """The principal of a websocket after its ``connection_init``.
+
+    Browsers cannot set headers on a websocket, so a key may come in the payload as
+    ``{"Authorization": "Bearer <token>"}``, checked exactly like the header (InvalidToken
+    when bad). A connection that already carries a key in its headers may not name another.
+    """
+    value = (params or {}).get("Authorization", (params or {}).get("authorization"))
+    if value is None:
+        return current
+    if not isinstance(value, str):
+        raise keys.InvalidToken("Authorization in connection_init must be 'Bearer <API key>'")
+    principal, _key, _now = await authenticate(db, value)
+    if current.api_key_id is not None and current.api_key_id != principal.api_key_id:
+        raise keys.InvalidToken("the connection's headers and connection_init name other keys")
+    return principal
+
+
+def rate_limit_of(scope: Scope) -> tuple[Rate, Decision] | None:
+    """The rate limit this request was counted against and the decision, if it was counted."""
+    found = scope.get("state", {}).get(RATE_LIMIT_STATE)
+    return found if isinstance(found, tuple) else None
 
 
 def actor_for(context: Context) -> Actor:
@@ -110,20 +161,7 @@ class AccessMiddleware:
                 await self._touch(*touch)
 
     async def _authenticate(self, header: str) -> tuple[Principal, tuple[int, datetime] | None]:
-        scheme, _, token = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise keys.InvalidToken("the Authorization header must be 'Bearer <API key>'")
-        token = token.strip()
-        prefix = keys.token_prefix(token)
-        async with self.db.new_async_session() as session:
-            key = (
-                await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))
-            ).scalar_one_or_none()
-        now = datetime.now(UTC)
-        key = keys.check_token(key, token, now)
-        principal = Principal(
-            role=key.role, api_key_id=key.id, name=key.name, province_code=key.province_code
-        )
+        principal, key, now = await authenticate(self.db, header)
         return principal, ((key.id, now) if self._touch_due(key, now) else None)
 
     def _touch_due(self, key: ApiKey, now: datetime) -> bool:
@@ -149,6 +187,7 @@ class AccessMiddleware:
             return False
         rate = self._rates[role]
         decision = await self.limiter.hit(bucket, rate)
+        scope.setdefault("state", {})[RATE_LIMIT_STATE] = (rate, decision)  # for `viewer`
         if decision.allowed:
             return False
         retry = decision.retry_after_header

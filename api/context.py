@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +22,8 @@ class Principal:
     api_key_id: int | None = None
     name: str = "anonymous"
     province_code: str | None = None  # a partner's scope; None means the whole country
+    key_prefix: str | None = None  # the visible start of the key's token
+    expires_at: datetime | None = None
 
     def at_least(self, role: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
@@ -42,3 +45,6 @@ class Context:
     request_id: str | None = None
     # DataLoaders, created lazily per request (one per relation), see api.loaders.
     loaders: dict[str, Any] = field(default_factory=dict)
+    # The payload of a websocket's connection_init (Strawberry sets it): browsers cannot send
+    # headers on a websocket, so they send their key here (see api.auth.principal_from_params).
+    connection_params: dict[str, Any] | None = None

@@ -29,6 +29,7 @@ from api.schema.jobs import JobQuery, JobSubscription, load_job, to_edition, to_
 from api.schema.mutations import OperationsMutation, StewardMutation
 from api.schema.proposals import ProposalQuery, proposal_rows, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
+from api.schema.viewer import ViewerQuery
 from shared.models import Edition as EditionModel
 from shared.models import Proposal as ProposalModel
 
@@ -61,7 +62,9 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
 
 
 @strawberry.type(description="Read access: coverage, regions, cooperatives, proposals, jobs.")
-class Query(RegionQuery, CoverageQuery, CooperativeQuery, ProposalQuery, JobQuery, AccessQuery):
+class Query(
+    RegionQuery, CoverageQuery, CooperativeQuery, ProposalQuery, JobQuery, AccessQuery, ViewerQuery
+):
     @strawberry.field(description="Any object by its global id (Relay), or null.")
     async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

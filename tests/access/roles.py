@@ -31,6 +31,7 @@ FIELDS: dict[str, Role] = {
     "Query.apiKeys": ADM,
     "Query.auditLog": ADM,
     "Query.node": A,  # dispatches by id; ImportJob ids are checked in the resolver
+    "Query.viewer": A,  # who is calling: anyone may ask
     # Mutation: imports and recalculation for operations, data and keys for administrators.
     "Mutation.recomputeCoverage": OPS,
     "Mutation.startVillageImport": OPS,
@@ -85,12 +86,14 @@ REACH: dict[str, Role] = {
             "PageInfo",
             "ProposalCounts",
             "Province",
+            "RateLimitStatus",
             "Regency",
             "RegionConnection",
             "RegionEdge",
             "Village",
             "VillageConnection",
             "VillageEdge",
+            "Viewer",
         ],
         A,
     ),
@@ -118,6 +121,8 @@ REACH: dict[str, Role] = {
             "ImportJobEdge",
             "ImportJobPayload",
             "JobProgress",
+            "LevelChanges",
+            "RegionChangeSample",
             "UserError",
         ],
         OPS,
