@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import func, select
@@ -16,9 +16,17 @@ from api.context import Context
 from api.pagination import Connection, build_connection, decode_cursor, page_size
 from api.permissions import IsOperations
 from api.schema.common import JSON, Node, global_id, int_id
+from api.schema.job_diff import (
+    SAMPLE_PAGE,
+    LevelChanges,
+    RegionChangeKind,
+    RegionChangeSample,
+    change_sample,
+    level_changes,
+)
 from shared.models import Edition as EditionModel
 from shared.models import ImportJob as ImportJobModel
-from shared.models import JobKind, JobPhase, JobStatus
+from shared.models import JobKind, JobPhase, JobStatus, RegionLevel
 
 # How often the subscription looks at the job row; progress is written in its own short
 # transactions, so a poll sees it as soon as it commits.
@@ -122,6 +130,28 @@ class ImportJob(Node):
     finished: bool = strawberry.field(description="succeeded or failed.")
     raw_errors: strawberry.Private[list[dict[str, Any]]]
     raw_warnings: strawberry.Private[list[dict[str, Any]]]
+    raw_diff: strawberry.Private[dict[str, Any] | None]
+    raw_counts: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(
+        description="What a village import changes, per level, province first (a dry run:"
+        " what it would change); empty for other jobs and before the comparison."
+    )
+    def changes_by_level(self) -> list[LevelChanges]:
+        return level_changes(self.raw_diff)
+
+    @strawberry.field(
+        description="Regions a village dry run would change: the first"
+        " KOPDES_MAX_REPORTED_ERRORS of each kind, by kind (added, renamed, reinstated,"
+        " retired); compare with changesByLevel for the totals."
+    )
+    def change_sample(
+        self,
+        change: RegionChangeKind | None = None,
+        level: RegionLevel | None = None,
+        first: int = SAMPLE_PAGE,
+    ) -> list[RegionChangeSample]:
+        return change_sample(self.raw_counts, change, level, first)
 
     @strawberry.field(description="The errors kept (the first ones), in pages.")
     def errors(self, first: int | None = None, after: str | None = None) -> Connection[ImportIssue]:
@@ -164,6 +194,8 @@ def to_job(job: ImportJobModel) -> ImportJob:
         finished=job.status in (JobStatus.succeeded, JobStatus.failed),
         raw_errors=list(job.errors or []),
         raw_warnings=list(job.warnings or []),
+        raw_diff=job.diff,
+        raw_counts=job.counts or {},
     )
 
 
@@ -192,6 +224,13 @@ class JobQuery:
         status: JobStatus | None = None,
         first: int | None = None,
         after: str | None = None,
+        requested_by: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only jobs asked for by this requester, exactly as `requestedBy`"
+                " shows it (key:<name>, cli:<user>, system)."
+            ),
+        ] = None,
     ) -> Connection[ImportJob] | None:
         size = page_size(first)
         key = decode_cursor(after, 1)
@@ -200,6 +239,8 @@ class JobQuery:
             conditions.append(ImportJobModel.kind == kind)
         if status is not None:
             conditions.append(ImportJobModel.status == status)
+        if requested_by is not None:
+            conditions.append(ImportJobModel.requested_by == requested_by)
         stmt = select(ImportJobModel).where(*conditions)
         if key:
             stmt = stmt.where(ImportJobModel.id < int(key[0]))

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -298,21 +297,23 @@ class Diff:
     code_of: dict[int, str] = field(default_factory=dict)  # ids of changed regions
 
     def sample(self, limit: int) -> list[dict[str, str | None]]:
-        """The first ``limit`` per-region changes (what a dry run shows instead of writing)."""
+        """The first ``limit`` changes of each kind (what a dry run shows instead of writing).
 
-        def entries() -> Iterator[dict[str, str | None]]:
-            for region in self.added:
-                yield {"change": "added", "code": region.code, "old_name": None,
-                       "new_name": region.name}  # fmt: skip
-            for kind, rows in (("renamed", self.renamed), ("reinstated", self.reinstated)):
-                for i, old, new in rows:
-                    yield {"change": kind, "code": self.code_of[i], "old_name": old,
-                           "new_name": new}  # fmt: skip
-            for i, name in self.retired:
-                yield {"change": "retired", "code": self.code_of[i], "old_name": name,
-                       "new_name": None}  # fmt: skip
-
-        return list(islice(entries(), limit))
+        Per kind, so that an edition retiring a whole province still shows its renames."""
+        entries: list[dict[str, str | None]] = [
+            {"change": "added", "code": region.code, "old_name": None, "new_name": region.name}
+            for region in self.added[:limit]
+        ]
+        for kind, rows in (("renamed", self.renamed), ("reinstated", self.reinstated)):
+            entries += [
+                {"change": kind, "code": self.code_of[i], "old_name": old, "new_name": new}
+                for i, old, new in rows[:limit]
+            ]
+        entries += [
+            {"change": "retired", "code": self.code_of[i], "old_name": name, "new_name": None}
+            for i, name in self.retired[:limit]
+        ]
+        return entries
 
     @property
     def changes(self) -> int:
@@ -968,6 +969,16 @@ def _finish(
                 value=row.code,
             )
         note_change(session)
+    elif dry_run:
+        # The same warnings the import would give, so the preview shows them before it runs.
+        for code, name, coop_id, coop_name in _retiring_with_cooperatives(session, diff, moves):
+            report.warning(
+                p.RETIRED_WITH_COOPERATIVE,
+                f"village {code} ({name}) would be retired by this edition but has"
+                f" cooperative {coop_id} ({coop_name}); it would stay, flagged",
+                field="code",
+                value=code,
+            )
     summary = diff.summary()
     totals = {kind: sum(level[kind] for level in summary.values()) for kind in CHANGE_KINDS}
     if dry_run:
@@ -1087,6 +1098,31 @@ class RetiredVillageWithCooperative:
     retired_edition_label: str
     cooperative_id: int
     cooperative_name: str
+
+
+def _retiring_with_cooperatives(
+    session: Session, diff: Diff, moves: list[Move]
+) -> list[tuple[str, str, int, str]]:
+    """Villages the diff retires that have a cooperative the mapping does not move away.
+
+    Reads every village with a cooperative (at most one per village of the country) and
+    keeps the retiring ones: one indexed join instead of an IN list of the retired ids."""
+    retiring = {i for i, _name in diff.retired}
+    if not retiring:
+        return []
+    moved = {move.old_id for move in moves}
+    rows = session.execute(
+        select(Region.id, Region.code, Region.name, Cooperative.id, Cooperative.name)
+        .join(CooperativeVillage, CooperativeVillage.village_id == Region.id)
+        .join(Cooperative, Cooperative.id == CooperativeVillage.cooperative_id)
+        .where(Region.level == RegionLevel.village, Region.retired_edition_id.is_(None))
+        .order_by(Region.code)
+    ).all()
+    return [
+        (code, name, coop_id, coop_name)
+        for region_id, code, name, coop_id, coop_name in rows
+        if region_id in retiring and region_id not in moved
+    ]
 
 
 def retired_villages_with_cooperatives(
