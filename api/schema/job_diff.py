@@ -1,6 +1,6 @@
 """What a village import changes, typed: counts per level and the sample of changed regions.
 
-A village job stores its diff as ``{level: {added, renamed, ...}}`` and, for a dry run, the
+A village job stores its diff as ``{level: {added, renamed, ...}}`` and the
 first changes of each kind under ``counts.sample`` (see ``shared.villages.service.Diff``).
 These types read them, so clients need not know the JSON's shape.
 """

@@ -141,7 +141,7 @@ class ImportJob(Node):
         return level_changes(self.raw_diff)
 
     @strawberry.field(
-        description="Regions a village dry run would change: the first"
+        description="Regions a village import changes (a dry run: would change): the first"
         " KOPDES_MAX_REPORTED_ERRORS of each kind, by kind (added, renamed, reinstated,"
         " retired); compare with changesByLevel for the totals."
     )

@@ -1001,9 +1001,9 @@ def _finish(
         "changes": totals,
         "recoded": len(moves),
     }
-    if dry_run:
-        # Nothing goes to region_changes in a dry run: keep the first changes on the job.
-        counts["sample"] = diff.sample(get_settings().max_reported_errors)
+    # The first changes of each kind, on the job: what a dry run would change (it writes
+    # nothing to region_changes), and for an import what an operator reads first.
+    counts["sample"] = diff.sample(get_settings().max_reported_errors)
     finish(
         session,
         job_id,

@@ -55,6 +55,7 @@ def test_a_dry_run_warns_of_villages_it_would_retire_that_have_cooperatives(
     assert village_of_cooperative(db, coop) == LEMPAKE
 
     real = run(db, [smaller], EditionInfo("2026"))
+    assert [e["code"] for e in real.counts["sample"] if e["change"] == "retired"] == [LEMPAKE]
     assert [(w["code"], w["value"]) for w in real.warnings] == [(warning["code"], warning["value"])]
 
 
