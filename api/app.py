@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql, /healthz, /readyz, /metrics."""
+"""The Starlette application: /graphql, /healthz, /readyz, /metrics, and the /console page."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from api.auth import AccessMiddleware, principal_from_params, principal_of
+from api.console import console_routes
 from api.context import Context
 from api.http import GraphQLHTTP
 from api.limits import BodyLimitMiddleware
@@ -124,6 +125,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
