@@ -39,6 +39,7 @@ def console(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     from shared.db import get_database
 
     db = get_database()
+    get_broker().flush_all()
     truncate_all(db)
     try:
         with console_server(tmp_path_factory.mktemp("console")) as server:
@@ -157,7 +158,7 @@ def visit(browser: Any, console: ConsoleServer) -> Iterator[Callable[..., Visit]
     contexts: list[tuple[Any, Recorder]] = []
 
     def open_visit(width: int = 1280, height: int = 900) -> Visit:
-        context = browser.new_context(viewport={"width": width, "height": height})
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="id-ID")
         context.set_default_timeout(30_000)
         recorder = Recorder(origin=console.base)
         page = context.new_page()

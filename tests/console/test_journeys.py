@@ -1,6 +1,9 @@
 """The ops console in a real browser (Debian's Chromium) against a real `kopdes serve` with
 the bundled official list and the Kaltim demo: what visitors, operators and administrators do.
 
+They run in the production runtime (set KOPDES_TEST_DATABASE_URL and KOPDES_TEST_REDIS_URL);
+screenshots for docs/console are written when KOPDES_SCREENSHOTS names a folder.
+
 The import journey retires every province but Kaltim (the 2022 edition covers province 64
 only), so it runs after the journeys that read the nation; each test compares the page with
 the server's own answers, never with figures written here.
@@ -19,8 +22,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.console.conftest import Visit
+from tests.support import needs_postgres, needs_redis
 
-pytestmark = pytest.mark.browser
+# Once per CI run, in the production runtime (a separate worker process, Redis, PostgreSQL):
+# the journeys take a couple of minutes, most of it the import retiring 90,000 regions.
+pytestmark = [pytest.mark.browser, needs_postgres, needs_redis]
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 KALTIM_2022 = sorted((DATA / "wilayah" / "2022-64").glob("*.csv"))
@@ -351,20 +357,26 @@ def test_the_console_loads_nothing_from_another_host(visit: Visitor) -> None:
     assert v.recorder.foreign() == [], v.recorder.foreign()
 
 
-def _preview(region: Any) -> Any:
+def _imports_of_an_operator(visit: Visitor) -> Visit:
+    v = visit()
+    v.sign_in("operations")
+    v.open("#/imports")
+    return v
+
+
+def _preview(region: Any, outcome: str = "Berhasil") -> Any:
+    """Start the dry run of what the form holds; the panel of its job, once it has ended."""
     region.get_by_role("button", name="Pratinjau (uji coba)").click()
     panel = region.get_by_role("region", name="Pratinjau", exact=True)
-    expect(panel.get_by_text("Berhasil", exact=True)).to_be_visible(timeout=60_000)
+    expect(panel.get_by_text(outcome, exact=True)).to_be_visible(timeout=60_000)
     return panel
 
 
 def test_an_operator_previews_the_2022_kaltim_edition_imports_it_and_watches_it_finish(
     visit: Visitor,
 ) -> None:
-    v = visit()
+    v = _imports_of_an_operator(visit)
     page = v.page
-    v.sign_in("operations")
-    v.open("#/imports")
 
     # A registry snapshot, the same way: a cooperative in a village the Kaltim edition lacks.
     registry = page.get_by_role("region", name="Snapshot registri koperasi")
@@ -422,16 +434,12 @@ def test_an_operator_previews_the_2022_kaltim_edition_imports_it_and_watches_it_
 
 
 def test_row_errors_show_as_a_table_and_download_as_csv(visit: Visitor) -> None:
-    v = visit()
+    v = _imports_of_an_operator(visit)
     page = v.page
-    v.sign_in("operations")
-    v.open("#/imports")
     villages = page.get_by_role("region", name="Edisi daftar wilayah resmi")
     villages.get_by_label("Berkas edisi").set_input_files(BAD_VILLAGES)
     villages.get_by_label("Label edisi").fill("bad")
-    villages.get_by_role("button", name="Pratinjau (uji coba)").click()
-    panel = villages.get_by_role("region", name="Pratinjau", exact=True)
-    expect(panel.get_by_text("Gagal", exact=True)).to_be_visible(timeout=60_000)
+    panel = _preview(villages, "Gagal")
     errors = panel.get_by_role("table", name="Galat per baris")
     row = errors.get_by_role("row", name=re.compile("bad_code"))
     expect(row).to_contain_text("64.72.5")
@@ -443,6 +451,12 @@ def test_row_errors_show_as_a_table_and_download_as_csv(visit: Visitor) -> None:
     assert rows
     assert set(rows[0]) == {"file", "line", "field", "value", "code", "message"}
     assert {(r["line"], r["code"], r["value"]) for r in rows} >= {("6", "bad_code", "64.72.5")}
+    # A value a spreadsheet would run as a formula is written as text.
+    defused = page.evaluate(
+        """async () => (await import("./js/pages/job_view.js")).toCsv(
+             [{ value: '=HYPERLINK("x")', message: 'say "hi"' }], ["value", "message"])"""
+    )
+    assert defused == 'value,message\r\n"\'=HYPERLINK(""x"")","say ""hi"""\r\n'
     v.shoot("imports-errors", panel)
 
 
@@ -488,7 +502,7 @@ def test_progress_falls_back_to_polling_when_websockets_are_refused(visit: Visit
     # A proxy that drops websocket upgrades: every socket the page opens is closed at once.
     page.route_web_socket(re.compile(".*"), lambda socket: socket.close())
     v.sign_in("operations")
-    v.open("#/imports")
+    v.open("#/imports")  # (after the route is set: not the shared helper)
     recompute = page.get_by_role("region", name="Hitung ulang cakupan")
     recompute.get_by_role("button", name="Hitung ulang sekarang").click()
     panel = recompute.get_by_role("region", name="Perhitungan cakupan")

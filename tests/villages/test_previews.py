@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.db import Database
-from shared.models import ImportJob, JobStatus
-from shared.villages.service import Diff, EditionInfo, start_village_import
-from tests.support import wait_for_job
+from shared.models import JobStatus
+from shared.villages.service import Diff, EditionInfo
 from tests.villages.common import (
+    E2025,
     VILLAGES,
     WILAYAH_2025,
     add_cooperative,
@@ -17,19 +17,7 @@ from tests.villages.common import (
     village_of_cooperative,
     write_edition,
 )
-
-LEMPAKE = "64.72.05.1003"
-E2025 = EditionInfo("2025")
-
-
-def run(db: Database, sources: list[Path], edition: EditionInfo, **options: object) -> ImportJob:
-    job = start_village_import(db, sources, edition=edition, **options)  # type: ignore[arg-type]
-    finished: ImportJob = wait_for_job(db, job.id)
-    return finished
-
-
-def _without_lempake(_name: str, lines: list[str]) -> list[str]:
-    return [line for line in lines if not line.startswith(LEMPAKE)]
+from tests.villages.test_editions import LEMPAKE, _without_lempake, run
 
 
 def test_a_dry_run_warns_of_villages_it_would_retire_that_have_cooperatives(

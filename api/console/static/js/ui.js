@@ -3,11 +3,12 @@ import { gql } from "./api.js";
 import { useApp } from "./context.js";
 import { html, useEffect, useMemo, useRef, useState } from "./lib.js";
 
-/** Run a query when `deps` change; { data, error, loading, reload }. */
+/** Run a query when `deps` change (none while `query` is null); { data, error, loading, reload }. */
 export function useQuery(query, variables, deps) {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
+  const [state, setState] = useState({ data: null, error: null, loading: Boolean(query) });
   const [round, setRound] = useState(0);
   useEffect(() => {
+    if (!query) return undefined;
     let current = true;
     setState((before) => ({ ...before, error: null, loading: true }));
     gql(query, variables).then(

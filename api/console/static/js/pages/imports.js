@@ -79,6 +79,38 @@ function useImportFlow() {
   return { preview, real, busy, error, refusals, start, previewed };
 }
 
+/** A form's problems and its preview button. */
+function PreviewButton({ flow, problem }) {
+  const { t } = useApp();
+  return html`
+    ${problem && html`<div class="error" role="alert">${problem}</div>`}
+    <${Refusals} refusals=${flow.refusals} />
+    <${ErrorMessage} error=${flow.error} />
+    <div class="actions"><button type="submit" disabled=${flow.busy}>${t("imports.preview")}</button></div>
+  `;
+}
+
+/**
+ * The preview's job; once it succeeded (and the form is as it was), the button that imports
+ * the same inputs, behind an optional `gate` (a confirmation, `ready` once given); then the
+ * import's job.
+ */
+function PreviewThenImport({ flow, signature, send, onImported, gate = null, ready = true }) {
+  const { t } = useApp();
+  const fresh = flow.preview && flow.preview.signature === signature;
+  const runnable = fresh && flow.preview.job?.status === "succeeded" && !flow.real;
+  return html`
+    ${flow.preview && html`<${JobPanel} id=${flow.preview.id} title=${t("imports.previewJob")} onFinished=${flow.previewed} />`}
+    ${flow.preview && !fresh && html`<p class="notice">${t("imports.changedSincePreview")}</p>`}
+    ${runnable && html`<div class="confirm">
+      ${gate}
+      <button type="button" class="primary" disabled=${!ready || flow.busy}
+        onClick=${() => flow.start(false, signature, send)}>${t("imports.run")}</button>
+    </div>`}
+    ${flow.real && html`<${JobPanel} id=${flow.real.id} title=${t("imports.importJob")} onFinished=${onImported} />`}
+  `;
+}
+
 function Refusals({ refusals }) {
   if (!refusals.length) return null;
   return html`<div class="error" role="alert">
@@ -132,10 +164,8 @@ function VillageImport({ onImported }) {
     if (!reason) flow.start(true, signature, send);
   };
   const job = flow.preview?.job;
-  const fresh = flow.preview && flow.preview.signature === signature;
   const share = job ? retiredShare(job) : 0;
   const needsConfirm = share > RETIRE_CONFIRM_SHARE;
-  const ready = fresh && job?.status === "succeeded" && !flow.real && (!needsConfirm || confirmed);
 
   return html`<section class="panel" aria-labelledby="villages-title">
     <h2 id="villages-title">${t("imports.villages.title")}</h2>
@@ -170,26 +200,20 @@ function VillageImport({ onImported }) {
           onChange=${(e) => setMapping(e.currentTarget.files[0] || null)} />
         <p id="edition-mapping-help" class="hint">${t("imports.villages.mappingHelp")}</p>
       </div>
-      ${problem && html`<div class="error" role="alert">${problem}</div>`}
-      <${Refusals} refusals=${flow.refusals} />
-      <${ErrorMessage} error=${flow.error} />
-      <div class="actions">
-        <button type="submit" disabled=${flow.busy}>${t("imports.preview")}</button>
-      </div>
+      <${PreviewButton} flow=${flow} problem=${problem} />
     </form>
-    ${flow.preview && html`<${JobPanel} id=${flow.preview.id} title=${t("imports.previewJob")} onFinished=${flow.previewed} />`}
-    ${flow.preview && !fresh && html`<p class="notice">${t("imports.changedSincePreview")}</p>`}
-    ${fresh && job?.status === "succeeded" && !flow.real && html`<div class="confirm">
-      ${needsConfirm && html`<p class="warning" id="retire-warning">
-        ${t("imports.villages.retiresMany", { share: percent(100 * share, lang), count: number(retiredVillages(job), lang) })}
-      </p>
-      <label class="check"><input type="checkbox" checked=${confirmed}
-        aria-describedby="retire-warning"
-        onChange=${(e) => setConfirmed(e.currentTarget.checked)} /> ${t("imports.villages.confirmRetire")}</label>`}
-      <button type="button" class="primary" disabled=${!ready || flow.busy}
-        onClick=${() => flow.start(false, signature, send)}>${t("imports.run")}</button>
-    </div>`}
-    ${flow.real && html`<${JobPanel} id=${flow.real.id} title=${t("imports.importJob")} onFinished=${onImported} />`}
+    <${PreviewThenImport}
+      flow=${flow}
+      signature=${signature}
+      send=${send}
+      onImported=${onImported}
+      ready=${!needsConfirm || confirmed}
+      gate=${needsConfirm && html`<p class="warning" id="retire-warning">
+          ${t("imports.villages.retiresMany", { share: percent(100 * share, lang), count: number(retiredVillages(job), lang) })}
+        </p>
+        <label class="check"><input type="checkbox" checked=${confirmed}
+          aria-describedby="retire-warning"
+          onChange=${(e) => setConfirmed(e.currentTarget.checked)} /> ${t("imports.villages.confirmRetire")}</label>`} />
   </section>`;
 }
 
@@ -221,8 +245,6 @@ function RegistryImport({ onImported }) {
     setProblem(reason);
     if (!reason) flow.start(true, signature, send);
   };
-  const job = flow.preview?.job;
-  const fresh = flow.preview && flow.preview.signature === signature;
   return html`<section class="panel" aria-labelledby="registry-title">
     <h2 id="registry-title">${t("imports.registry.title")}</h2>
     <p class="hint">${t("imports.registry.help")}</p>
@@ -232,18 +254,9 @@ function RegistryImport({ onImported }) {
         <input id="registry-file" type="file" accept=".csv,.tsv,.txt,.xlsx"
           onChange=${(e) => setFile(e.currentTarget.files[0] || null)} />
       </div>
-      ${problem && html`<div class="error" role="alert">${problem}</div>`}
-      <${Refusals} refusals=${flow.refusals} />
-      <${ErrorMessage} error=${flow.error} />
-      <div class="actions"><button type="submit" disabled=${flow.busy}>${t("imports.preview")}</button></div>
+      <${PreviewButton} flow=${flow} problem=${problem} />
     </form>
-    ${flow.preview && html`<${JobPanel} id=${flow.preview.id} title=${t("imports.previewJob")} onFinished=${flow.previewed} />`}
-    ${flow.preview && !fresh && html`<p class="notice">${t("imports.changedSincePreview")}</p>`}
-    ${fresh && job?.status === "succeeded" && !flow.real && html`<div class="confirm">
-      <button type="button" class="primary" disabled=${flow.busy}
-        onClick=${() => flow.start(false, signature, send)}>${t("imports.run")}</button>
-    </div>`}
-    ${flow.real && html`<${JobPanel} id=${flow.real.id} title=${t("imports.importJob")} onFinished=${onImported} />`}
+    <${PreviewThenImport} flow=${flow} signature=${signature} send=${send} onImported=${onImported} />
   </section>`;
 }
 
