@@ -49,8 +49,10 @@ def console(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         truncate_all(db)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module-scoped: Playwright's sync API runs an event loop of its own while it is open,
+    # and the async tests of later modules need the thread's loop to themselves.
     if not Path(CHROMIUM).exists():
         message = "Debian's chromium is not installed (apt-get install chromium chromium-driver)"
         if IN_CI:
