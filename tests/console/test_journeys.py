@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.console.conftest import Visit
+from tests.console.pages import PAGES, UNLABELLED, id_number, id_percent, starting, stat
 from tests.support import needs_postgres, needs_redis
 
 # Once per CI run, in the production runtime (a separate worker process, Redis, PostgreSQL):
@@ -35,26 +36,6 @@ BAD_VILLAGES = DATA / "villages" / "bad" / "bad_code.csv"
 ACEH_VILLAGE = "11.01.01.2001"
 
 Visitor = Callable[..., Visit]
-
-
-def id_number(value: int) -> str:
-    """A whole number as the console shows it in Indonesian: 83.762."""
-    return f"{value:,}".replace(",", ".")
-
-
-def id_percent(value: float) -> str:
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " %"
-
-
-def starting(text: str) -> re.Pattern[str]:
-    """A name that starts with ``text``; Playwright reads a "/" in a pattern as its end."""
-    return re.compile("^" + re.escape(text).replace("/", "\\/"))
-
-
-def stat(page: Any, label: str) -> Any:
-    return (
-        page.locator("dl.stats > div").filter(has=page.get_by_text(label, exact=True)).locator("dd")
-    )
 
 
 NATIONAL = """{ nationalCoverage { activeVillages coveredVillages coveragePercent cooperatives }
@@ -310,28 +291,10 @@ def test_the_console_works_with_the_keyboard_alone(visit: Visitor) -> None:
     v.shoot("coverage-english")
 
 
-PAGES = [
-    ("", "admin"),
-    ("#/coverage/64", "admin"),
-    ("#/coverage/64.72.05.1003", "admin"),
-    ("#/imports", "admin"),
-    ("#/jobs", "admin"),
-    ("#/keys", "admin"),
-    ("#/signin", "admin"),
-]
-
-UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
-  .filter((e) => {
-    const named = e.labels?.length || e.getAttribute('aria-label') ||
-      e.getAttribute('aria-labelledby') || (e.innerText || '').trim();
-    return !named;
-  }).map((e) => e.outerHTML.slice(0, 120))"""
-
-
 def test_every_page_fits_a_360_px_phone_and_labels_every_control(visit: Visitor) -> None:
     v = visit(width=360, height=740)
     v.sign_in("admin")
-    for fragment, _role in PAGES:
+    for fragment in PAGES:
         v.open(fragment)
         v.page.wait_for_load_state("networkidle")
         width = v.page.evaluate("document.documentElement.scrollWidth")
@@ -348,7 +311,7 @@ def test_the_console_loads_nothing_from_another_host(visit: Visitor) -> None:
     for directive in ("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"):
         assert directive in policy
     v.sign_in("admin")
-    for fragment, _role in PAGES:
+    for fragment in PAGES:
         v.open(fragment)
         v.page.wait_for_load_state("networkidle")
     urls = set(v.recorder.requests)
