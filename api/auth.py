@@ -11,16 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.context import ANONYMOUS, Context, Principal
-from api.limits import send_error
+from api.context import ANONYMOUS, Principal
+from api.errors import send_error
 from shared.access import keys
 from shared.access.ratelimit import RateLimiter, build_rate_limiter, rate_for
-from shared.audit import Actor
 from shared.config import Settings
 from shared.db import Database
 from shared.models import ApiKey, Role
@@ -42,14 +40,6 @@ def principal_of(scope: Scope) -> Principal:
         return ANONYMOUS
     assert isinstance(principal, Principal)
     return principal
-
-
-def actor_for(context: Context) -> Actor:
-    """The audit actor of a GraphQL request."""
-    principal = context.principal
-    return Actor(
-        name=principal.actor, api_key_id=principal.api_key_id, request_id=context.request_id
-    )
 
 
 def client_address(scope: Scope) -> str:
@@ -178,13 +168,3 @@ class AccessMiddleware:
             "UNAUTHENTICATED",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-
-
-def find_access_middleware(app: Any) -> AccessMiddleware | None:
-    """The AccessMiddleware instance inside a built Starlette app (for tests and shutdown)."""
-    node = getattr(app, "middleware_stack", None)
-    while node is not None:
-        if isinstance(node, AccessMiddleware):
-            return node
-        node = getattr(node, "app", None)
-    return None

@@ -34,7 +34,6 @@ from shared.models import (
     MemberCount,
     Officer,
     Outlet,
-    Proposal,
     Region,
     StageEvent,
     utcnow,
@@ -329,4 +328,3 @@ stages_of_cooperative = _children_of(
     StageEvent, (StageEvent.reached_on, StageEvent.id), "stage_events"
 )
 member_counts_of_cooperative = _children_of(MemberCount, (MemberCount.as_of,), "member_counts")
-proposals_of_cooperative = _children_of(Proposal, (Proposal.id,), "proposals")

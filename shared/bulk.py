@@ -14,8 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Select, Table, insert, text
 from sqlalchemy.orm import Session
+
+# Keys per IN (...) list (SQLite allows 999 bound parameters per statement), and the number of
+# keys above which reading the whole query once is cheaper than many such lists.
+_IN_CHUNK = 900
+_WHOLE_QUERY = 5000
 
 
 def is_postgres(session: Session) -> bool:
@@ -95,6 +100,22 @@ def bulk_update(session: Session, sql: str, rows: Sequence[dict[str, Any]]) -> N
         session.execute(text(sql), list(rows))
         return
     session.execute(text(sql), [{k: _sqlite_value(v) for k, v in r.items()} for r in rows])
+
+
+def rows_for(
+    session: Session, query: Select[*tuple[Any, ...]], key: Any, values: Sequence[Any]
+) -> list[Any]:
+    """The rows of ``query`` whose ``key`` is among ``values`` (an importer's lookup of what
+    a file names): IN lists of a few hundred keys, or the whole query for many keys."""
+    if not values:
+        return []
+    if len(values) > _WHOLE_QUERY:
+        return list(session.execute(query).all())
+    found: list[Any] = []
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = values[start : start + _IN_CHUNK]
+        found.extend(session.execute(query.where(key.in_(chunk))).all())
+    return found
 
 
 def allocate_ids(session: Session, table: str, count: int, *, exclusive: bool = False) -> list[int]:

@@ -15,18 +15,21 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.auth import actor_for
 from api.context import Context
 from api.errors import bad_input, not_found
 from api.pagination import Connection, build_connection, decode_cursor, page_size
 from api.permissions import IsAdmin
-from api.schema.common import db_int
+from api.schema.common import actor_of, db_int
+from api.schema.user_errors import argument_error
 from shared.access import keys
-from shared.access.auditlog import AuditFilter, audit_page
+from shared.audit.reader import AuditFilter, audit_page
 from shared.db import Database
 from shared.models import ApiKey as ApiKeyModel
 from shared.models import AuditEntry as AuditEntryModel
 from shared.models import Role
+
+# The key service names two fields after the CLI's options: the input's names for them.
+KEY_INPUT_NAMES = {"province": "provinceCode", "expires": "expiresAt"}
 
 
 @strawberry.enum(description="What a key may do; each role includes the ones before it.")
@@ -230,15 +233,13 @@ class AccessMutation:
     async def create_api_key(
         self, info: Info[Context, None], input: CreateApiKeyInput
     ) -> CreatedApiKey:
-        actor = actor_for(info.context)
+        actor = actor_of(info)
         try:
             key, token = await run_in_threadpool(
                 _in_transaction, info.context.db, _create, actor, input
             )
         except keys.KeyInputError as exc:
-            raise bad_input(
-                f"{exc.field}: {exc.reason}", argument=f"input.{_graphql_field(exc.field)}"
-            ) from None
+            raise argument_error(exc, "input", KEY_INPUT_NAMES) from None
         return CreatedApiKey(key=key, token=token)
 
     @strawberry.mutation(
@@ -249,7 +250,7 @@ class AccessMutation:
         key_id = db_int(str(id))
         if key_id is None:
             raise not_found(f"no API key {id}")
-        actor = actor_for(info.context)
+        actor = actor_of(info)
         try:
             result: ApiKeyType = await run_in_threadpool(
                 _in_transaction, info.context.db, _revoke, actor, key_id
@@ -257,7 +258,3 @@ class AccessMutation:
         except keys.KeyNotFound:
             raise not_found(f"no API key {id}") from None
         return result
-
-
-def _graphql_field(field: str) -> str:
-    return {"province": "provinceCode", "expires": "expiresAt"}.get(field, field)

@@ -1,4 +1,4 @@
-"""Pieces every part of the schema uses: enums, the Node interface, global ids, user errors.
+"""Pieces every part of the schema uses: enums, the Node interface, global ids, the actor.
 
 The domain's enums are registered with Strawberry here (``strawberry.enum`` marks the class
 itself), so schema modules annotate fields with the enums of ``shared.models`` directly.
@@ -16,7 +16,6 @@ from strawberry.types import Info
 from api.context import Context
 from api.errors import bad_input
 from shared.audit import Actor
-from shared.cooperatives.errors import ErrorCode, ServiceError
 from shared.models import (
     CooperativeKind,
     JobKind,
@@ -127,31 +126,12 @@ def actor_of(info: Info[Context, Any]) -> Actor:
     )
 
 
-strawberry.enum(
-    ErrorCode,
-    name="UserErrorCode",
-    description="INVALID value, NOT_FOUND reference, CONFLICT with data, STALE_VERSION.",
-)
-
-
-@strawberry.type(description="A refused change: which input field, why, and a stable code.")
-class UserError:
-    code: ErrorCode = strawberry.field(description="Stable code to match on.")
-    field: str | None = strawberry.field(description="The input field at fault (camelCase).")
-    message: str = strawberry.field(description="What is wrong, for people.")
-
-    @classmethod
-    def from_error(cls, error: ServiceError) -> UserError:
-        return cls(code=error.code, field=error.field, message=error.message)
-
-
 JSON = strawberry.scalars.JSON
 
 
 __all__ = [
     "JSON",
     "CooperativeKind",
-    "ErrorCode",
     "JobKind",
     "JobPhase",
     "JobStatus",
@@ -164,7 +144,6 @@ __all__ = [
     "RegionLevel",
     "Scheme",
     "Stage",
-    "UserError",
     "actor_of",
     "global_id",
     "int_id",

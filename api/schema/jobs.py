@@ -1,24 +1,36 @@
-"""Import jobs, editions, and the job subscription (operations)."""
+"""Jobs over GraphQL (operations): importing an edition or a registry file, recalculating
+coverage, and watching the jobs; the editions of the official list."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from api import loaders
 from api.context import Context
+from api.errors import not_found
 from api.pagination import Connection, build_connection, decode_cursor, page_size
 from api.permissions import IsOperations
-from api.schema.common import JSON, Node, global_id, int_id
+from api.schema.common import JSON, Node, actor_of, global_id, int_id
+from api.schema.user_errors import UserError, user_error
+from api.uploads import save_upload
+from shared.coverage.schedule import request_coverage_recompute
+from shared.errors import ServiceError
 from shared.models import Edition as EditionModel
 from shared.models import ImportJob as ImportJobModel
 from shared.models import JobKind, JobPhase, JobStatus
+from shared.registry.service import start_cooperative_import
+from shared.villages.service import EditionInfo, start_village_import
 
 # How often the subscription looks at the job row; progress is written in its own short
 # transactions, so a poll sees it as soon as it commits.
@@ -248,8 +260,6 @@ class JobSubscription:
         while True:
             job = await load_job(info.context, job_id)
             if job is None:
-                from api.errors import not_found
-
                 raise not_found(f"no job has id {id}")
             state = (job.status, job.phase, job.rows_done, job.rows_total, job.message)
             if state != last:
@@ -260,4 +270,92 @@ class JobSubscription:
             await asyncio.sleep(POLL_SECONDS)
 
 
-__all__ = ["Edition", "ImportJob", "JobQuery", "JobSubscription", "to_job"]
+@strawberry.type(description="The outcome of starting a job.")
+class ImportJobPayload:
+    job: ImportJob | None = strawberry.field(description="The queued job; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused; empty if not.")
+
+
+@strawberry.input(description="Which edition an uploaded village list is.")
+class EditionInput:
+    label: str = strawberry.field(description='Unique label, e.g. "2025".')
+    decree: str | None = strawberry.field(default=None, description="The decree's number.")
+    published_on: date | None = strawberry.field(default=None, description="Adoption date.")
+
+
+@strawberry.type
+class JobMutation:
+    @strawberry.mutation(
+        description="Queue a recalculation of all coverage figures (operations).",
+        permission_classes=[IsOperations],
+    )
+    async def recompute_coverage(self, info: Info[Context, Any]) -> ImportJobPayload:
+        ctx = info.context
+        job = await run_in_threadpool(request_coverage_recompute, ctx.db, actor=actor_of(info))
+        return ImportJobPayload(job=to_job(job), user_errors=[])
+
+    @strawberry.mutation(
+        description=(
+            "Upload an edition of the official list (a ZIP of the four CSVs, or one file per"
+            " call) and queue its import; dryRun checks and compares without writing."
+        ),
+        permission_classes=[IsOperations],
+    )
+    async def start_village_import(
+        self,
+        info: Info[Context, Any],
+        file: Upload,
+        edition: EditionInput,
+        dry_run: bool = False,
+        mapping: Annotated[
+            Upload | None,
+            strawberry.argument(
+                description=(
+                    "CSV old_code,new_code for re-coded villages: their cooperatives and"
+                    " proposals move."
+                )
+            ),
+        ] = None,
+    ) -> ImportJobPayload:
+        ctx = info.context
+        with tempfile.TemporaryDirectory(prefix="kopdes-upload-") as tmp:
+            folder = Path(tmp)
+            source = await save_upload(file, folder)
+            mapping_path = None
+            if mapping is not None:
+                (folder / "mapping").mkdir()
+                mapping_path = await save_upload(mapping, folder / "mapping")
+            try:
+                job = await run_in_threadpool(
+                    lambda: start_village_import(
+                        ctx.db,
+                        [source],
+                        edition=EditionInfo(edition.label, edition.decree, edition.published_on),
+                        mapping=mapping_path,
+                        dry_run=dry_run,
+                        actor=actor_of(info),
+                    )
+                )
+            except ServiceError as exc:
+                return ImportJobPayload(job=None, user_errors=[user_error(exc)])
+        return ImportJobPayload(job=to_job(job), user_errors=[])
+
+    @strawberry.mutation(
+        description="Upload a registry snapshot (CSV or XLSX) and queue its import (operations).",
+        permission_classes=[IsOperations],
+    )
+    async def start_cooperative_import(
+        self, info: Info[Context, Any], file: Upload, dry_run: bool = False
+    ) -> ImportJobPayload:
+        ctx = info.context
+        with tempfile.TemporaryDirectory(prefix="kopdes-upload-") as tmp:
+            source = await save_upload(file, Path(tmp))
+            job = await run_in_threadpool(
+                lambda: start_cooperative_import(
+                    ctx.db, source, actor_of(info), dry_run=dry_run, source_name=source.name
+                )
+            )
+        return ImportJobPayload(job=to_job(job), user_errors=[])
+
+
+__all__ = ["Edition", "ImportJob", "JobMutation", "JobQuery", "JobSubscription", "to_job"]

@@ -1,25 +1,31 @@
-"""Proposals of new cooperatives by regions."""
+"""Proposals of new cooperatives by regions: the list (partners) and the decisions (admin)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import strawberry
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from api import loaders
 from api.context import Context
 from api.pagination import Connection, build_connection, decode_cursor, page_size
-from api.permissions import IsPartner
-from api.schema.common import Node, global_id
-from api.schema.cooperatives import Cooperative, cooperative_by_id
+from api.permissions import IsAdmin, IsPartner
+from api.schema.common import Node, actor_of, global_id, int_id
+from api.schema.cooperatives.queries import cooperative_by_id
+from api.schema.cooperatives.types import Cooperative
 from api.schema.regions import Region, to_region
-from shared.cooperatives.queries import ProposalFilter as FilterSpec
-from shared.cooperatives.queries import proposal_conditions
+from api.schema.user_errors import Refused, UserError, write
 from shared.models import Proposal as ProposalModel
 from shared.models import ProposalStatus
+from shared.models import Region as RegionModel
+from shared.proposals import service
+from shared.proposals.queries import ProposalFilter as FilterSpec
+from shared.proposals.queries import proposal_conditions
 
 
 @strawberry.type(description="A region's proposal to form a new cooperative.")
@@ -72,8 +78,6 @@ class ProposalFilter:
 
 
 async def proposal_rows(ctx: Context, stmt: Any) -> list[tuple[ProposalModel, str]]:
-    from shared.models import Region as RegionModel
-
     rows = await loaders.fetch_rows(
         ctx,
         stmt.add_columns(RegionModel.code).join(
@@ -124,4 +128,103 @@ class ProposalQuery:
         )
 
 
-__all__ = ["Proposal", "ProposalQuery", "to_proposal"]
+@strawberry.type(description="The outcome of a proposal write.")
+class ProposalPayload:
+    proposal: Proposal | None = strawberry.field(description="The proposal; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused; empty if not.")
+
+
+@strawberry.input(description="A region's proposal of a new cooperative.")
+class SubmitProposalInput:
+    region_code: str = strawberry.field(description="The proposing region (any level).")
+    proposed_name: str = strawberry.field(description="Name of the proposed cooperative.")
+    village_codes: list[str] = strawberry.field(
+        default_factory=list, description="Villages it would cover, inside the region."
+    )
+    submitted_on: date | None = strawberry.field(default=None, description="Default: today.")
+    note: str | None = strawberry.field(default=None, description="A note.")
+    external_id: str | None = strawberry.field(default=None, description="Proposer's reference.")
+
+
+@strawberry.input(description="A decision on a proposal.")
+class DecideProposalInput:
+    id: strawberry.ID = strawberry.field(description="The proposal.")
+    decision: ProposalStatus = strawberry.field(
+        description="approved or rejected; formed (with cooperativeId) once formed."
+    )
+    decided_on: date | None = strawberry.field(default=None, description="Default: today.")
+    cooperative_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The cooperative formed (for formed)."
+    )
+    note: str | None = strawberry.field(default=None, description="A note.")
+
+
+def _answer(session: Session, row: ProposalModel) -> Proposal:
+    region = session.get(RegionModel, row.region_id)
+    assert region is not None
+    return to_proposal(row, region.code)
+
+
+async def _proposal_write(
+    info: Info[Context, Any], work: Callable[[Session], ProposalModel]
+) -> ProposalPayload:
+    try:
+        proposal = await write(info, lambda session: _answer(session, work(session)))
+    except Refused as refused:
+        return ProposalPayload(proposal=None, user_errors=refused.errors)
+    return ProposalPayload(proposal=proposal, user_errors=[])
+
+
+@strawberry.type
+class ProposalMutation:
+    @strawberry.mutation(
+        description="Submit a region's proposal of a new cooperative (admin).",
+        permission_classes=[IsAdmin],
+    )
+    async def submit_proposal(
+        self, info: Info[Context, Any], input: SubmitProposalInput
+    ) -> ProposalPayload:
+        actor = actor_of(info)
+        return await _proposal_write(
+            info,
+            lambda session: service.submit_proposal(
+                session,
+                actor,
+                region_code=input.region_code.strip(),
+                proposed_name=input.proposed_name,
+                village_codes=input.village_codes,
+                submitted_on=input.submitted_on,
+                note=input.note,
+                external_id=input.external_id,
+            ),
+        )
+
+    @strawberry.mutation(
+        description="Approve, reject or mark formed a proposal (admin).",
+        permission_classes=[IsAdmin],
+    )
+    async def decide_proposal(
+        self, info: Info[Context, Any], input: DecideProposalInput
+    ) -> ProposalPayload:
+        actor = actor_of(info)
+        proposal_id = int_id(input.id, "Proposal")
+        coop_id = (
+            int_id(input.cooperative_id, "Cooperative", "cooperativeId")
+            if input.cooperative_id
+            else None
+        )
+        return await _proposal_write(
+            info,
+            lambda session: service.decide_proposal(
+                session,
+                actor,
+                proposal_id,
+                input.decision,
+                decided_on=input.decided_on,
+                cooperative_id=coop_id,
+                note=input.note,
+            ),
+        )
+
+
+__all__ = ["Proposal", "ProposalMutation", "ProposalQuery", "to_proposal"]

@@ -23,11 +23,11 @@ from api.schema.common import Node, global_id
 from api.schema.coverage import Coverage, coverage_of
 from shared.cooperatives.queries import like_pattern, region_code_clause
 from shared.models import Region as RegionModel
-from shared.models import RegionKind, RegionLevel, level_of_code
-from shared.villages.service import retired_with_cooperative
+from shared.models import RegionKind, RegionLevel, codes_above, level_of_code
+from shared.villages.queries import retired_with_cooperative
 
 if TYPE_CHECKING:
-    from api.schema.cooperatives import Cooperative
+    from api.schema.cooperatives.types import Cooperative
 
 NodeT = TypeVar("NodeT")
 
@@ -47,11 +47,6 @@ LEVEL_TYPE = {
 }
 
 
-def ancestor_codes(code: str) -> list[str]:
-    """Codes of the regions above, province first (they are prefixes of the code)."""
-    return [code[:n] for n in (2, 5, 8) if len(code) > n]
-
-
 @strawberry.interface(
     description="A region of the official list: a Province, Regency, District or Village."
 )
@@ -66,7 +61,7 @@ class Region(Node):
 
     @strawberry.field(description="The region directly above; null for a province.")
     async def parent(self, info: Info[Context, Any]) -> Region | None:
-        codes = ancestor_codes(self.code)
+        codes = codes_above(self.code)
         if not codes:
             return None
         row = await loaders.region_by_code(info.context).load(codes[-1])
@@ -74,7 +69,7 @@ class Region(Node):
 
     @strawberry.field(description="Every region above, province first.")
     async def ancestors(self, info: Info[Context, Any]) -> list[Region]:
-        rows = await loaders.region_by_code(info.context).load_many(ancestor_codes(self.code))
+        rows = await loaders.region_by_code(info.context).load_many(codes_above(self.code))
         return [to_region(r) for r in rows if r is not None]
 
     @strawberry.field(
@@ -152,8 +147,9 @@ class Village(Region):
     @strawberry.field(description="Cooperatives covering this village (at most one, usually).")
     async def cooperatives(
         self, info: Info[Context, Any]
-    ) -> list[Annotated[Cooperative, strawberry.lazy("api.schema.cooperatives")]]:
-        from api.schema.cooperatives import to_cooperative, visible_code
+    ) -> list[Annotated[Cooperative, strawberry.lazy("api.schema.cooperatives.types")]]:
+        # Cooperatives and villages refer to each other: a lazy type, and a late import.
+        from api.schema.cooperatives.types import to_cooperative, visible_code
 
         if not visible_code(info, self.code):
             return []

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.registry.cooperatives import KNOWN_COLUMNS, REQUIRED_COLUMNS
+from shared.registry.rows import KNOWN_COLUMNS, REQUIRED_COLUMNS
 
 KALTIM_DIR = Path(__file__).resolve().parent.parent / "data" / "kaltim"
 KALTIM_REGISTRY = KALTIM_DIR / "cooperatives.csv"

@@ -14,13 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from shared.models import LEVEL_BY_CODE_LENGTH, RegionKind, RegionLevel
+from shared.imports.problems import Report
+from shared.models import LEVEL_BY_CODE_LENGTH, REGION_CODE, RegionKind, RegionLevel
 from shared.villages import problems as p
-from shared.villages.problems import Report
 from shared.villages.readers import SourceRow
 
-# [0-9], not \d: \d also matches other scripts' digits ("٦٤"), which int() accepts too.
-CODE_SHAPE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 PARENT_LENGTH = {RegionLevel.regency: 2, RegionLevel.district: 5, RegionLevel.village: 8}
 MAX_NAME = 200
 
@@ -193,7 +191,7 @@ def _check_row(
             file=row.file,
             line=row.line,
         )  # fmt: skip
-    if not CODE_SHAPE.fullmatch(code):
+    if not REGION_CODE.fullmatch(code):
         report.error(
             p.BAD_CODE,
             "the code must look like 64, 64.72, 64.72.05 or 64.72.05.1003",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from shared.data_version import get_state
 from shared.db import Database
 from shared.models import (
     AuditEntry,
@@ -22,7 +23,6 @@ from shared.models import (
     StageEvent,
 )
 from shared.registry.service import import_now, start_cooperative_import
-from shared.state import get_state
 from tests.registry.support import coop, load_villages, table_dump, write_rows
 from tests.support import wait_for_job
 

@@ -1,0 +1,388 @@
+"""Importing proposal files: one row per proposal for a new cooperative, upserted by proposal id.
+
+A proposal comes from a region (a regency, a district or a village), names the cooperative it
+proposes and, optionally, the villages it would cover; its status is submitted, approved,
+rejected or formed (formed links the cooperative, by registry id). Same three steps as the
+registry import: parse, plan (check against the database, diff), apply (write differences).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy.orm import Session
+
+from shared.bulk import allocate_ids, insert_dicts, rows_for, table_of
+from shared.imports import cells
+from shared.imports.problems import Report
+from shared.imports.records import Record, read_records
+from shared.models import (
+    REGION_CODE,
+    Cooperative,
+    Proposal,
+    ProposalStatus,
+    ProposalVillage,
+    Region,
+    RegionLevel,
+    utcnow,
+)
+
+REQUIRED_COLUMNS = ("proposal_id", "region_code", "proposed_name", "status")
+OPTIONAL_COLUMNS = (
+    "village_codes",
+    "submitted_on",
+    "decided_on",
+    "decided_by",
+    "cooperative_registry_id",
+    "note",
+)
+KNOWN_COLUMNS = frozenset((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
+STATUS_ALIASES = {
+    "diajukan": ProposalStatus.submitted,
+    "disetujui": ProposalStatus.approved,
+    "ditolak": ProposalStatus.rejected,
+    "terbentuk": ProposalStatus.formed,
+}
+# Columns of the proposals table an import sets and compares.
+VALUE_COLUMNS = (
+    "region_id",
+    "province_code",
+    "regency_code",
+    "district_code",
+    "proposed_name",
+    "status",
+    "cooperative_id",
+    "submitted_on",
+    "decided_on",
+    "decided_by",
+    "note",
+)
+
+
+@dataclass(slots=True)
+class ProposalRow:
+    line: int
+    external_id: str
+    region_code: str
+    village_codes: list[str]
+    cooperative_registry_id: str | None
+    values: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ProposalPlan:
+    rows: list[ProposalRow]
+    created: list[ProposalRow] = field(default_factory=list)
+    updated: list[tuple[int, ProposalRow]] = field(default_factory=list)
+    unchanged: int = 0
+    villages: dict[str, set[int]] = field(default_factory=dict)  # external id -> village ids
+    villages_removed: list[tuple[int, int]] = field(default_factory=list)
+    villages_added: list[tuple[str, int]] = field(default_factory=list)
+    existing_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> int:
+        return len(self.created) + len(self.updated)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": len(self.rows),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+        }
+
+
+def parse_row(report: Report, line: int, record: Record) -> ProposalRow | None:
+    before = report.error_count
+    external_id = cells.text(
+        report, line, "proposal_id", record.get("proposal_id", ""), max_length=64, required=True
+    )
+    region_code = record.get("region_code", "").strip()
+    if not region_code:
+        report.error("required", "region_code is required", line=line, field="region_code")
+    elif not REGION_CODE.fullmatch(region_code) or len(region_code) == 2:
+        report.error(
+            "bad_region_code",
+            f"{region_code!r} is not a regency, district or village code like 64.72 or 64.72.05",
+            line=line,
+            field="region_code",
+        )
+    name = cells.text(
+        report,
+        line,
+        "proposed_name",
+        record.get("proposed_name", ""),
+        max_length=300,
+        required=True,
+    )
+    status = cells.choice(
+        report, line, "status", record.get("status", ""), ProposalStatus, STATUS_ALIASES
+    )
+    codes = cells.codes(
+        report, line, "village_codes", record.get("village_codes", ""), required=False
+    )
+    for code in codes:
+        if region_code and not code.startswith(region_code):
+            report.error(
+                "village_outside_region",
+                f"village {code} is not in region {region_code}",
+                line=line,
+                field="village_codes",
+            )
+    submitted = cells.day(report, line, "submitted_on", record.get("submitted_on", ""))
+    decided = cells.day(report, line, "decided_on", record.get("decided_on", ""))
+    if submitted and decided and decided < submitted:
+        report.error(
+            "decided_before_submitted", "is before submitted_on", line=line, field="decided_on"
+        )
+    decided_by = cells.text(
+        report, line, "decided_by", record.get("decided_by", ""), max_length=200
+    )
+    registry_id = cells.text(
+        report,
+        line,
+        "cooperative_registry_id",
+        record.get("cooperative_registry_id", ""),
+        max_length=64,
+    )
+    if status == ProposalStatus.formed and registry_id is None:
+        report.error(
+            "required",
+            "a formed proposal names the cooperative it formed",
+            line=line,
+            field="cooperative_registry_id",
+        )
+    if status is not None and status != ProposalStatus.formed and registry_id is not None:
+        report.error(
+            "not_formed",
+            f"only a formed proposal links a cooperative (status is {status.value})",
+            line=line,
+            field="cooperative_registry_id",
+        )
+    note = cells.text(report, line, "note", record.get("note", ""), max_length=2000)
+    if report.error_count > before or external_id is None:
+        return None
+    return ProposalRow(
+        line=line,
+        external_id=external_id,
+        region_code=region_code,
+        village_codes=codes,
+        cooperative_registry_id=registry_id,
+        values={
+            "proposed_name": name,
+            "status": status,
+            "submitted_on": submitted,
+            "decided_on": decided,
+            "decided_by": decided_by,
+            "note": note,
+        },
+    )
+
+
+def parse(
+    path: Path, report: Report, *, on_rows: Callable[[int], None] | None = None
+) -> list[ProposalRow]:
+    """Read and check every row of a proposals file (no database access)."""
+    first_line: dict[str, int] = {}
+
+    def parse_unique(line: int, record: Record) -> ProposalRow | None:
+        row = parse_row(report, line, record)
+        if row is None:
+            return None
+        if row.external_id in first_line:
+            report.error(
+                "duplicate_proposal_id",
+                f"{row.external_id} is also on line {first_line[row.external_id]}",
+                line=line,
+                field="proposal_id",
+            )
+            return None
+        first_line[row.external_id] = line
+        return row
+
+    return read_records(
+        path,
+        report,
+        parse_unique,
+        required=REQUIRED_COLUMNS,
+        known=KNOWN_COLUMNS,
+        on_rows=on_rows,
+    )
+
+
+def plan(session: Session, rows: list[ProposalRow], report: Report) -> ProposalPlan:
+    result = ProposalPlan(rows=rows)
+    codes = sorted({r.region_code for r in rows} | {c for r in rows for c in r.village_codes})
+    regions = {
+        r.code: r
+        for r in rows_for(
+            session,
+            select(
+                Region.id,
+                Region.code,
+                Region.level,
+                Region.province_code,
+                Region.regency_code,
+                Region.district_code,
+                Region.retired_edition_id,
+            ),
+            Region.code,
+            codes,
+        )
+    }
+    registry_ids = sorted({r.cooperative_registry_id for r in rows if r.cooperative_registry_id})
+    coops = {
+        rid: cid
+        for cid, rid in rows_for(
+            session,
+            select(Cooperative.id, Cooperative.registry_id),
+            Cooperative.registry_id,
+            registry_ids,
+        )
+    }
+    for row in rows:
+        region = regions.get(row.region_code)
+        if region is None:
+            report.error(
+                "unknown_region",
+                f"region {row.region_code} is not in the official list",
+                line=row.line,
+                field="region_code",
+            )
+            continue
+        if region.retired_edition_id is not None:
+            report.error(
+                "retired_region",
+                f"region {row.region_code} was retired from the official list",
+                line=row.line,
+                field="region_code",
+            )
+        level = RegionLevel(region.level)
+        row.values.update(
+            region_id=region.id,
+            province_code=region.province_code,
+            # A proposal stores the codes of the regions it lies in, its own included.
+            regency_code=region.code if level == RegionLevel.regency else region.regency_code,
+            district_code=region.code if level == RegionLevel.district else region.district_code,
+        )
+        village_ids: set[int] = set()
+        for code in row.village_codes:
+            village = regions.get(code)
+            if village is None:
+                report.error(
+                    "unknown_village",
+                    f"village {code} is not in the official list",
+                    line=row.line,
+                    field="village_codes",
+                )
+            else:
+                village_ids.add(village.id)
+        result.villages[row.external_id] = village_ids
+        row.values["cooperative_id"] = None
+        if row.cooperative_registry_id is not None:
+            coop_id = coops.get(row.cooperative_registry_id)
+            if coop_id is None:
+                report.error(
+                    "unknown_cooperative",
+                    f"no cooperative has registry id {row.cooperative_registry_id}",
+                    line=row.line,
+                    field="cooperative_registry_id",
+                )
+            row.values["cooperative_id"] = coop_id
+    if report.failed():
+        return result
+
+    ids = [r.external_id for r in rows]
+    stored = {
+        r.external_id: r
+        for r in rows_for(
+            session,
+            select(
+                Proposal.id, Proposal.external_id, *(getattr(Proposal, c) for c in VALUE_COLUMNS)
+            ),
+            Proposal.external_id,
+            ids,
+        )
+    }
+    existing = [s.id for rid, s in stored.items() if rid in result.villages]
+    linked: dict[int, set[int]] = {}
+    for proposal_id, village_id in rows_for(
+        session,
+        select(ProposalVillage.proposal_id, ProposalVillage.village_id),
+        ProposalVillage.proposal_id,
+        existing,
+    ):
+        linked.setdefault(proposal_id, set()).add(village_id)
+    for row in rows:
+        wanted = result.villages[row.external_id]
+        old = stored.get(row.external_id)
+        if old is None:
+            result.created.append(row)
+            result.villages_added.extend((row.external_id, v) for v in sorted(wanted))
+            continue
+        result.existing_ids[row.external_id] = old.id
+        have = linked.get(old.id, set())
+        differs = any(getattr(old, c) != row.values[c] for c in VALUE_COLUMNS)
+        if have != wanted:
+            result.villages_removed.extend((old.id, v) for v in sorted(have - wanted))
+            result.villages_added.extend((row.external_id, v) for v in sorted(wanted - have))
+        if differs or have != wanted:
+            result.updated.append((old.id, row))
+        else:
+            result.unchanged += 1
+    return result
+
+
+def apply(session: Session, result: ProposalPlan) -> None:
+    now = utcnow()
+    ids = dict(result.existing_ids)
+    if result.created:
+        new_ids = allocate_ids(session, "proposals", len(result.created))
+        ids.update({r.external_id: i for r, i in zip(result.created, new_ids, strict=True)})
+        insert_dicts(
+            session,
+            table_of(Proposal),
+            [
+                {
+                    "id": ids[r.external_id],
+                    "external_id": r.external_id,
+                    **r.values,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in result.created
+            ],
+        )
+    table = table_of(Proposal)
+    if result.updated:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({**{c: bindparam(f"v_{c}") for c in VALUE_COLUMNS}, "updated_at": now}),
+            [
+                {"_id": pid, **{f"v_{c}": row.values[c] for c in VALUE_COLUMNS}}
+                for pid, row in result.updated
+            ],
+        )
+    links = table_of(ProposalVillage)
+    if result.villages_removed:
+        session.execute(
+            delete(links).where(
+                and_(links.c.proposal_id == bindparam("_p"), links.c.village_id == bindparam("_v"))
+            ),
+            [{"_p": p, "_v": v} for p, v in result.villages_removed],
+        )
+    if result.villages_added:
+        insert_dicts(
+            session,
+            links,
+            [{"proposal_id": ids[e], "village_id": v} for e, v in result.villages_added],
+        )
+
+
+__all__ = ["KNOWN_COLUMNS", "REQUIRED_COLUMNS", "ProposalPlan", "apply", "parse", "plan"]
