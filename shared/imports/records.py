@@ -95,9 +95,9 @@ def _checked_header(table: Table, report: Report, required: tuple[str, ...]) -> 
 def _records(table: Table, columns: list[str]) -> Iterator[tuple[int, Record]]:
     width = len(columns)
     for line, cells in table.rows:
-        record = {col: (cells[i] or "").strip() for i, col in enumerate(columns) if col}
+        record = {col: cells[i].strip() for i, col in enumerate(columns) if col}
         if len(cells) > width:
-            record[EXTRA] = ",".join(c or "" for c in cells[width:])
+            record[EXTRA] = ",".join(cells[width:])
         yield line, record
 
 

@@ -13,8 +13,8 @@ A table is a header and rows of cells:
 The header is the first non-blank row; its names are normalised (lower case, spaces and dashes
 to underscores), so "Registry ID" and "registry_id" are one column. Rows come as
 ``(line, cells)`` with blank rows skipped and short rows padded to the header's width; a cell
-is text (an XLSX date becomes an ISO date, a whole number loses the ``.0`` a spreadsheet gives
-it), or None where an XLSX or JSON cell is empty. Nothing is ever held whole.
+is always text, empty where the file has nothing (an XLSX date becomes an ISO date, a whole
+number loses the ``.0`` a spreadsheet gives it). Nothing is ever held whole.
 
 Problems that stop a file (undecodable header, unsplittable CSV, broken workbook or JSON,
 decompressed input over the limit) go to the report and end the rows.
@@ -42,7 +42,7 @@ from shared.imports import problems as p
 from shared.imports.files import MAX_UNPACKED_BYTES, TooLarge, without_gz, zip_too_large
 from shared.imports.problems import Report
 
-Row = tuple[int, list[Any]]
+Row = tuple[int, list[str]]
 # What reading a broken or truncated file raises (a broken workbook raises its own zoo).
 _UNREADABLE = (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error)
 
@@ -90,9 +90,11 @@ def normalise(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", text)
 
 
-def cell_text(value: Any) -> str | None:
-    """A workbook or JSON cell as text (None stays None)."""
-    if value is None or isinstance(value, str):
+def cell_text(value: Any) -> str:
+    """A workbook or JSON cell as text (an empty cell as "")."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -280,7 +282,7 @@ class _Reader:
         numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
         for number, values in numbered:
             if not blank(values):
-                header = [cell_text(v) or "" for v in values]
+                header = [cell_text(v) for v in values]
                 columns = [normalise(h) for h in header]
                 return Table(
                     self.where, columns, header, number, self._xlsx_rows(numbered, columns)
@@ -312,7 +314,7 @@ class _Reader:
                 continue
             cells = [cell_text(v) for v in values]
             if len(cells) < width:
-                cells += [None] * (width - len(cells))
+                cells += [""] * (width - len(cells))
             yield number, cells
 
     # --- JSON -----------------------------------------------------------------------------
@@ -331,14 +333,14 @@ class _Reader:
                         value=json.dumps(obj)[:100],
                     )  # fmt: skip
                     continue
-                cells: list[Any] = [None] * len(columns)
+                cells = [""] * len(columns)
                 for key, value in obj.items():
                     name = normalise(key)
                     at = index.get(name)
                     if at is None:  # a key the objects before it lacked: a new column
                         at = index[name] = len(columns)
                         columns.append(name)
-                        cells.append(None)
+                        cells.append("")
                     cells[at] = cell_text(value)
                 yield line, cells
 

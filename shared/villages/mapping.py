@@ -53,7 +53,7 @@ def read_mapping(path: Path, report: Report) -> list[tuple[str, str, int]]:
             )
             return []
         for line, cells in table.rows:
-            old, new = (cells[old_i] or "").strip(), (cells[new_i] or "").strip()
+            old, new = cells[old_i].strip(), cells[new_i].strip()
             bad = False
             for label, code in (("old_code", old), ("new_code", new)):
                 if not VILLAGE_CODE.fullmatch(code):

@@ -181,18 +181,17 @@ def _rows(table: Table, level: RegionLevel | None, report: Report) -> Iterator[S
         )
         return
     parent_i, kind_i = find(PARENT_HEADERS), find(KIND_HEADERS)
-    count = 0
+    line = 0  # stays 0 when no row follows the header
     # Built inline: this loop runs 91,599 times for the national list.
     for line, cells in table.rows:
-        count += 1
         yield SourceRow(
             where,
             line,
-            cells[code_i] or "",
-            cells[name_i] or "",
+            cells[code_i],
+            cells[name_i],
             None if parent_i is None else cells[parent_i],
             None if kind_i is None else cells[kind_i],
             level,
         )
-    if count == 0:
+    if line == 0:
         report.error(p.EMPTY_FILE, "the file has a header but no rows", file=where, line=1)
