@@ -73,6 +73,17 @@ async def fetch_rows(ctx: Context, stmt: Any) -> list[Any]:
         return list((await session.execute(stmt)).all())
 
 
+def counter(ctx: Context, model: Any, conditions: Sequence[Any]) -> Callable[[], Awaitable[int]]:
+    """How many rows of ``model`` meet the conditions: a list's total, counted only when a
+    client asks for it."""
+
+    async def count() -> int:
+        rows = await fetch_rows(ctx, select(func.count()).select_from(model).where(*conditions))
+        return int(rows[0][0])
+
+    return count
+
+
 def loader(
     ctx: Context, name: str, batch: Callable[[Context, list[K]], Awaitable[Sequence[V]]]
 ) -> DataLoader[K, V]:

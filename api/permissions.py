@@ -7,8 +7,10 @@ the key's role is too low, and the field resolves to nothing.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -49,3 +51,8 @@ class IsOperations(RoleAtLeast):
 
 class IsAdmin(RoleAtLeast):
     role = Role.admin
+
+
+# Mutations with their permission: ``@admin_mutation(description=...)``.
+admin_mutation = partial(strawberry.mutation, permission_classes=[IsAdmin])
+operations_mutation = partial(strawberry.mutation, permission_classes=[IsOperations])

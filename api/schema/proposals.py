@@ -7,19 +7,21 @@ from datetime import date
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from api import loaders
 from api.context import Context
 from api.pagination import Connection, build_connection, decode_cursor, page_size
-from api.permissions import IsAdmin, IsPartner
-from api.schema.common import Node, actor_of, global_id, int_id
+from api.permissions import IsPartner, admin_mutation
+from api.schema.common import Node, global_id, int_id
 from api.schema.cooperatives.queries import cooperative_by_id
 from api.schema.cooperatives.types import Cooperative
 from api.schema.regions import Region, to_region
 from api.schema.user_errors import Refused, UserError, write
+from shared.audit import Actor
+from shared.copying import fields_from
 from shared.models import Proposal as ProposalModel
 from shared.models import ProposalStatus
 from shared.models import Region as RegionModel
@@ -54,18 +56,12 @@ class Proposal(Node):
 
 
 def to_proposal(row: ProposalModel, region_code: str) -> Proposal:
-    return Proposal(
+    return fields_from(
+        Proposal,
+        row,
         id=global_id("Proposal", row.id),
         database_id=row.id,
-        proposed_name=row.proposed_name,
-        status=row.status,
-        submitted_on=row.submitted_on,
-        decided_on=row.decided_on,
-        decided_by=row.decided_by,
-        note=row.note,
-        external_id=row.external_id,
         region_code=region_code,
-        cooperative_id=row.cooperative_id,
     )
 
 
@@ -110,21 +106,9 @@ class ProposalQuery:
         if key:
             stmt = stmt.where(ProposalModel.id > int(key[0]))
         rows = await proposal_rows(info.context, stmt.order_by(ProposalModel.id).limit(size + 1))
-        ctx = info.context
-
-        async def count() -> int:
-            result = await loaders.fetch_rows(
-                ctx, select(func.count()).select_from(ProposalModel).where(*conditions)
-            )
-            return int(result[0][0])
-
+        count = loaders.counter(info.context, ProposalModel, conditions)
         return build_connection(
-            rows,
-            size,
-            key=lambda r: (r[0].id,),
-            node=lambda r: to_proposal(r[0], r[1]),
-            after_given=after is not None,
-            count=count,
+            rows, size, lambda r: (r[0].id,), lambda r: to_proposal(*r), after=after, count=count
         )
 
 
@@ -159,17 +143,19 @@ class DecideProposalInput:
     note: str | None = strawberry.field(default=None, description="A note.")
 
 
-def _answer(session: Session, row: ProposalModel) -> Proposal:
-    region = session.get(RegionModel, row.region_id)
-    assert region is not None
-    return to_proposal(row, region.code)
-
-
 async def _proposal_write(
-    info: Info[Context, Any], work: Callable[[Session], ProposalModel]
+    info: Info[Context, Any], work: Callable[[Session, Actor], ProposalModel]
 ) -> ProposalPayload:
+    """Run a write that answers with the proposal; a refusal answers with user errors."""
+
+    def written(session: Session, actor: Actor) -> Proposal:
+        row = work(session, actor)
+        region = session.get(RegionModel, row.region_id)
+        assert region is not None
+        return to_proposal(row, region.code)
+
     try:
-        proposal = await write(info, lambda session: _answer(session, work(session)))
+        proposal = await write(info, written)
     except Refused as refused:
         return ProposalPayload(proposal=None, user_errors=refused.errors)
     return ProposalPayload(proposal=proposal, user_errors=[])
@@ -177,17 +163,13 @@ async def _proposal_write(
 
 @strawberry.type
 class ProposalMutation:
-    @strawberry.mutation(
-        description="Submit a region's proposal of a new cooperative (admin).",
-        permission_classes=[IsAdmin],
-    )
+    @admin_mutation(description="Submit a region's proposal of a new cooperative (admin).")
     async def submit_proposal(
         self, info: Info[Context, Any], input: SubmitProposalInput
     ) -> ProposalPayload:
-        actor = actor_of(info)
         return await _proposal_write(
             info,
-            lambda session: service.submit_proposal(
+            lambda session, actor: service.submit_proposal(
                 session,
                 actor,
                 region_code=input.region_code.strip(),
@@ -199,14 +181,10 @@ class ProposalMutation:
             ),
         )
 
-    @strawberry.mutation(
-        description="Approve, reject or mark formed a proposal (admin).",
-        permission_classes=[IsAdmin],
-    )
+    @admin_mutation(description="Approve, reject or mark formed a proposal (admin).")
     async def decide_proposal(
         self, info: Info[Context, Any], input: DecideProposalInput
     ) -> ProposalPayload:
-        actor = actor_of(info)
         proposal_id = int_id(input.id, "Proposal")
         coop_id = (
             int_id(input.cooperative_id, "Cooperative", "cooperativeId")
@@ -215,7 +193,7 @@ class ProposalMutation:
         )
         return await _proposal_write(
             info,
-            lambda session: service.decide_proposal(
+            lambda session, actor: service.decide_proposal(
                 session,
                 actor,
                 proposal_id,

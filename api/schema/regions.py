@@ -114,14 +114,7 @@ class Region(Node):
         async def count() -> int:
             return await loaders.children_count(ctx).load((row_id, include_retired))
 
-        return build_connection(
-            rows,
-            size,
-            key=lambda r: (r.code,),
-            node=to_region,
-            after_given=after is not None,
-            count=count,
-        )
+        return build_connection(rows, size, _by_code, to_region, after=after, count=count)
 
 
 @strawberry.type(description="A province (provinsi).")
@@ -292,12 +285,9 @@ async def _page_by_code(
     ctx = info.context
     rows = await loaders.scalars(ctx, stmt.order_by(RegionModel.code).limit(size + 1))
 
-    async def count() -> int:
-        result = await loaders.fetch_rows(
-            ctx, select(func.count()).select_from(RegionModel).where(*conditions)
-        )
-        return int(result[0][0])
+    count = loaders.counter(ctx, RegionModel, conditions)
+    return build_connection(rows, size, _by_code, node, after=after, count=count)
 
-    return build_connection(
-        rows, size, key=lambda r: (r.code,), node=node, after_given=after is not None, count=count
-    )
+
+def _by_code(row: RegionModel) -> tuple[str]:
+    return (row.code,)

@@ -25,6 +25,8 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.errors import bad_input, not_found
+from api.schema.common import actor_of
+from shared.audit import Actor
 from shared.errors import ErrorCode, NotFound, ServiceError
 
 T = TypeVar("T")
@@ -74,15 +76,16 @@ class Refused(Exception):
         self.errors = errors
 
 
-async def write(info: Info[Context, Any], work: Callable[[Session], T]) -> T:
-    """Run ``work`` in one transaction in a worker thread (the change, its audit row and the
-    data-version bump commit together); a refusal raises :class:`Refused`."""
+async def write(info: Info[Context, Any], work: Callable[[Session, Actor], T]) -> T:
+    """Run ``work`` for the caller in one transaction in a worker thread (the change, its audit
+    row and the data-version bump commit together); a refusal raises :class:`Refused`."""
     db = info.context.db
+    actor = actor_of(info)
 
     def run() -> T:
         try:
             with db.transaction() as session:
-                return work(session)
+                return work(session, actor)
         except ServiceError as exc:
             raise Refused([user_error(exc)]) from exc
         except IntegrityError as exc:

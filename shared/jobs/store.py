@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from shared.audit import Actor, record
 from shared.config import get_settings
+from shared.copying import fields_from
 from shared.db import Database
 from shared.models import ImportJob, JobKind, JobPhase, JobStatus, utcnow
 
@@ -140,20 +141,8 @@ def load_job(db: Database, job_id: int) -> ImportJob:
 def load_input(db: Database, job_id: int) -> JobInput:
     job = load_job(db, job_id)
     params: dict[str, Any] = job.params or {}
-    return JobInput(
-        id=job.id,
-        kind=job.kind,
-        params=params,
-        dry_run=job.dry_run,
-        source_path=job.source_path,
-        source_name=job.source_name,
-        source_sha256=job.source_sha256,
-        actor=Actor(
-            name=job.requested_by or "system",
-            api_key_id=params.get("api_key_id"),
-            request_id=job.request_id,
-        ),
-    )
+    actor = Actor(job.requested_by or "system", params.get("api_key_id"), job.request_id)
+    return fields_from(JobInput, job, params=params, actor=actor)
 
 
 def claim(db: Database, job_id: int, *, now: datetime | None = None) -> Claim | None:

@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from shared import bulk
-from shared.models import CooperativeVillage, Edition, Proposal, ProposalVillage, Region, utcnow
+from shared.models import (
+    CooperativeVillage,
+    Edition,
+    Proposal,
+    ProposalVillage,
+    Region,
+    ancestor_codes,
+    utcnow,
+)
 from shared.villages.diff import Current, Diff
 from shared.villages.edition import EditionInfo
 from shared.villages.mapping import Move
@@ -69,6 +77,7 @@ def write_edition(
         for region in diff.added:  # parents come first (validation ordered them)
             code = region.code
             parent = region.parent_code
+            province, regency, district = ancestor_codes(code)
             yield (
                 ids[code],
                 code,
@@ -77,9 +86,9 @@ def write_edition(
                 region.kind.value if region.kind else None,
                 region.customary,
                 ids[parent] if parent else None,
-                code[:2],
-                code[:5] if len(code) >= 5 else None,
-                code[:8] if len(code) >= 8 else None,
+                province,
+                regency,
+                district,
                 eid,
                 None,
                 stamp,
@@ -94,12 +103,12 @@ def write_edition(
             code = region.code
             parent = region.parent_code
             kind = region.kind.value if region.kind else null
+            province, regency, district = ancestor_codes(code)
             yield (
                 f"{ids[code]}\t{code}\t{region.level.value}\t{bulk.copy_escape(region.name)}"
                 f"\t{kind}\t{'t' if region.customary else 'f'}"
-                f"\t{ids[parent] if parent else null}\t{code[:2]}"
-                f"\t{code[:5] if len(code) >= 5 else null}\t{code[:8] if len(code) >= 8 else null}"
-                f"\t{eid}\t{null}\t{stamp_text}\n"
+                f"\t{ids[parent] if parent else null}\t{province}"
+                f"\t{regency or null}\t{district or null}\t{eid}\t{null}\t{stamp_text}\n"
             )
 
     def insert_regions() -> None:
@@ -221,7 +230,7 @@ def _carry_over(session: Session, moves: list[Move], ids: dict[str, int]) -> Non
             district_code=bindparam("d"),
         ),
         [
-            {**pair, "p": m.new_code[:2], "rg": m.new_code[:5], "d": m.new_code[:8]}
+            {**pair, **dict(zip(("p", "rg", "d"), ancestor_codes(m.new_code), strict=True))}
             for pair, m in zip(pairs, moves, strict=True)
         ],
     )

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from api.context import Context
-from api.permissions import IsAdmin
-from api.schema.common import actor_of, int_id
-from api.schema.cooperatives.types import Cooperative, Outlet, to_cooperative
+from api.permissions import admin_mutation
+from api.schema.common import int_id
+from api.schema.cooperatives.types import Cooperative, Outlet, to_cooperative, to_outlet
 from api.schema.user_errors import Refused, UserError, write
+from shared.audit import Actor
 from shared.cooperatives import service
 from shared.models import Cooperative as CooperativeModel
 from shared.models import CooperativeKind, OutletStatus, OutletType, Scheme, Stage
@@ -126,18 +127,19 @@ class LinkCooperativeVillagesInput:
     )
 
 
-def _coop_result(session: Session, coop: CooperativeModel) -> CooperativeModel:
-    session.flush()
-    session.refresh(coop)  # server-side and on-update values, before the session closes
-    return coop
-
-
 async def _cooperative_write(
-    info: Info[Context, Any], work: Callable[[Session], CooperativeModel]
+    info: Info[Context, Any], work: Callable[[Session, Actor], CooperativeModel]
 ) -> CooperativePayload:
     """Run a write that answers with the cooperative; a refusal answers with user errors."""
+
+    def written(session: Session, actor: Actor) -> CooperativeModel:
+        coop = work(session, actor)
+        session.flush()
+        session.refresh(coop)  # server-side and on-update values, before the session closes
+        return coop
+
     try:
-        coop = await write(info, work)
+        coop = await write(info, written)
     except Refused as refused:
         return CooperativePayload(cooperative=None, user_errors=refused.errors)
     return CooperativePayload(cooperative=to_cooperative(coop), user_errors=[])
@@ -145,16 +147,13 @@ async def _cooperative_write(
 
 @strawberry.type
 class CooperativeMutation:
-    @strawberry.mutation(
-        description="Register a cooperative for villages (admin).", permission_classes=[IsAdmin]
-    )
+    @admin_mutation(description="Register a cooperative for villages (admin).")
     async def register_cooperative(
         self, info: Info[Context, Any], input: RegisterCooperativeInput
     ) -> CooperativePayload:
-        actor = actor_of(info)
-
-        def work(session: Session) -> CooperativeModel:
-            coop = service.register_cooperative(
+        return await _cooperative_write(
+            info,
+            lambda session, actor: service.register_cooperative(
                 session,
                 actor,
                 name=input.name,
@@ -165,39 +164,29 @@ class CooperativeMutation:
                 reached_on=input.reached_on,
                 is_mockup=input.is_mockup,
                 registry_id=input.registry_id,
-            )
-            return _coop_result(session, coop)
+            ),
+        )
 
-        return await _cooperative_write(info, work)
-
-    @strawberry.mutation(
-        description="Change a cooperative's fields (admin).", permission_classes=[IsAdmin]
-    )
+    @admin_mutation(description="Change a cooperative's fields (admin).")
     async def update_cooperative(
         self, info: Info[Context, Any], input: UpdateCooperativeInput
     ) -> CooperativePayload:
-        actor = actor_of(info)
         coop_id = int_id(input.id, "Cooperative")
-
-        def work(session: Session) -> CooperativeModel:
-            coop = service.update_cooperative(
+        return await _cooperative_write(
+            info,
+            lambda session, actor: service.update_cooperative(
                 session, actor, coop_id, input.changes(), expected_version=input.expected_version
-            )
-            return _coop_result(session, coop)
+            ),
+        )
 
-        return await _cooperative_write(info, work)
-
-    @strawberry.mutation(
-        description="Record a stage a cooperative reached (admin).", permission_classes=[IsAdmin]
-    )
+    @admin_mutation(description="Record a stage a cooperative reached (admin).")
     async def record_stage(
         self, info: Info[Context, Any], input: RecordStageInput
     ) -> CooperativePayload:
-        actor = actor_of(info)
         coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
-
-        def work(session: Session) -> CooperativeModel:
-            coop = service.record_stage(
+        return await _cooperative_write(
+            info,
+            lambda session, actor: service.record_stage(
                 session,
                 actor,
                 coop_id,
@@ -205,20 +194,14 @@ class CooperativeMutation:
                 reached_on=input.reached_on,
                 note=input.note,
                 expected_version=input.expected_version,
-            )
-            return _coop_result(session, coop)
+            ),
+        )
 
-        return await _cooperative_write(info, work)
-
-    @strawberry.mutation(
-        description="Add a business outlet (gerai) to a cooperative (admin).",
-        permission_classes=[IsAdmin],
-    )
+    @admin_mutation(description="Add a business outlet (gerai) to a cooperative (admin).")
     async def add_outlet(self, info: Info[Context, Any], input: AddOutletInput) -> OutletPayload:
-        actor = actor_of(info)
         coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
 
-        def work(session: Session) -> tuple[Outlet, CooperativeModel]:
+        def work(session: Session, actor: Actor) -> tuple[Outlet, CooperativeModel]:
             row = service.add_outlet(
                 session,
                 actor,
@@ -228,16 +211,11 @@ class CooperativeMutation:
                 status=input.status,
                 opened_on=input.opened_on,
             )
-            outlet = Outlet(
-                id=strawberry.ID(str(row.id)),
-                type=row.type,
-                kbli=row.kbli,
-                status=row.status,
-                opened_on=row.opened_on,
-            )
+            session.flush()
             coop = session.get(CooperativeModel, coop_id)
             assert coop is not None
-            return outlet, _coop_result(session, coop)
+            session.refresh(coop)
+            return to_outlet(row), coop
 
         try:
             outlet, coop = await write(info, work)
@@ -245,25 +223,19 @@ class CooperativeMutation:
             return OutletPayload(outlet=None, cooperative=None, user_errors=refused.errors)
         return OutletPayload(outlet=outlet, cooperative=to_cooperative(coop), user_errors=[])
 
-    @strawberry.mutation(
-        description="Add villages to a cooperative or take them off (admin).",
-        permission_classes=[IsAdmin],
-    )
+    @admin_mutation(description="Add villages to a cooperative or take them off (admin).")
     async def link_cooperative_villages(
         self, info: Info[Context, Any], input: LinkCooperativeVillagesInput
     ) -> CooperativePayload:
-        actor = actor_of(info)
         coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
-
-        def work(session: Session) -> CooperativeModel:
-            coop = service.link_villages(
+        return await _cooperative_write(
+            info,
+            lambda session, actor: service.link_villages(
                 session,
                 actor,
                 coop_id,
                 link=input.link,
                 unlink=input.unlink,
                 expected_version=input.expected_version,
-            )
-            return _coop_result(session, coop)
-
-        return await _cooperative_write(info, work)
+            ),
+        )

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from strawberry.types import Info
 
 from api import loaders
@@ -126,13 +126,6 @@ class CooperativeQuery:
                 stmt = stmt.where(tuple_(column, CooperativeModel.id) > tuple_(value, int(key[1])))
             stmt = stmt.order_by(column, CooperativeModel.id)
         rows = await loaders.scalars(info.context, stmt.limit(size + 1))
-        ctx = info.context
-
-        async def count() -> int:
-            result = await loaders.fetch_rows(
-                ctx, select(func.count()).select_from(CooperativeModel).where(*conditions)
-            )
-            return int(result[0][0])
 
         def cursor_key(r: CooperativeModel) -> tuple[Any, ...]:
             if column is None:
@@ -140,11 +133,5 @@ class CooperativeQuery:
             value = getattr(r, column.key)
             return (value.isoformat() if isinstance(value, datetime) else value, r.id)
 
-        return build_connection(
-            rows,
-            size,
-            key=cursor_key,
-            node=to_cooperative,
-            after_given=after is not None,
-            count=count,
-        )
+        count = loaders.counter(info.context, CooperativeModel, conditions)
+        return build_connection(rows, size, cursor_key, to_cooperative, after=after, count=count)

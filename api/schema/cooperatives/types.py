@@ -14,9 +14,8 @@ from api.permissions import IsPartner
 from api.schema.common import Node, global_id
 from api.schema.regions import Village, to_village
 from shared.cooperatives.financing import REQUIREMENT_LABELS, Requirement, assess
-from shared.models import (
-    Cooperative as CooperativeModel,
-)
+from shared.copying import fields_from
+from shared.models import Cooperative as CooperativeModel
 from shared.models import (
     CooperativeKind,
     OfficerRole,
@@ -25,6 +24,7 @@ from shared.models import (
     Scheme,
     Stage,
 )
+from shared.models import Outlet as OutletModel
 
 strawberry.enum(
     Requirement,
@@ -133,16 +133,7 @@ class Cooperative(Node):
     @strawberry.field(description="Its outlets (partners).", permission_classes=[IsPartner])
     async def outlets(self, info: Info[Context, Any]) -> list[Outlet] | None:
         rows = await loaders.outlets_of_cooperative(info.context).load(self.database_id)
-        return [
-            Outlet(
-                id=strawberry.ID(str(r.id)),
-                type=r.type,
-                kbli=r.kbli,
-                status=r.status,
-                opened_on=r.opened_on,
-            )
-            for r in rows
-        ]
+        return [to_outlet(r) for r in rows]
 
     @strawberry.field(
         description="Stages reached, in order (partners).", permission_classes=[IsPartner]
@@ -151,24 +142,11 @@ class Cooperative(Node):
         rows = await loaders.stages_of_cooperative(info.context).load(self.database_id)
         order = list(Stage)
         rows = sorted(rows, key=lambda r: order.index(r.stage))
-        return [StageEvent(stage=r.stage, reached_on=r.reached_on, note=r.note) for r in rows]
+        return [fields_from(StageEvent, r) for r in rows]
 
     @strawberry.field(description="Legal identifiers (partners).", permission_classes=[IsPartner])
     def legal_identifiers(self) -> LegalIdentifiers | None:
-        c = self.row
-        return LegalIdentifiers(
-            sk_ahu_number=c.sk_ahu_number,
-            sk_ahu_date=c.sk_ahu_date,
-            akta_number=c.akta_number,
-            akta_date=c.akta_date,
-            notary_name=c.notary_name,
-            nik_koperasi=c.nik_koperasi,
-            nib=c.nib,
-            npwp=c.npwp,
-            bank_name=c.bank_name,
-            bank_account_number=c.bank_account_number,
-            business_proposal_approved_on=c.business_proposal_approved_on,
-        )
+        return fields_from(LegalIdentifiers, self.row)
 
     @strawberry.field(
         description="Board and supervisors with their terms (partners).",
@@ -178,10 +156,7 @@ class Cooperative(Node):
         rows = await loaders.officers_of_cooperative(info.context).load(self.database_id)
         order = list(OfficerRole)
         rows = sorted(rows, key=lambda r: (order.index(r.role), r.id))
-        return [
-            Officer(role=r.role, name=r.name, term_start=r.term_start, term_end=r.term_end)
-            for r in rows
-        ]
+        return [fields_from(Officer, r) for r in rows]
 
     @strawberry.field(description="Latest member count (partners).", permission_classes=[IsPartner])
     def member_count(self) -> int | None:
@@ -193,7 +168,7 @@ class Cooperative(Node):
     )
     async def member_counts(self, info: Info[Context, Any]) -> list[MemberCount] | None:
         rows = await loaders.member_counts_of_cooperative(info.context).load(self.database_id)
-        return [MemberCount(as_of=r.as_of, members=r.members) for r in rows]
+        return [fields_from(MemberCount, r) for r in rows]
 
     @strawberry.field(
         description="Readiness for Himbara financing under PMK 49/2025 (partners).",
@@ -210,16 +185,10 @@ class Cooperative(Node):
 
 
 def to_cooperative(row: CooperativeModel) -> Cooperative:
-    return Cooperative(
-        id=global_id("Cooperative", row.id),
-        database_id=row.id,
-        registry_id=row.registry_id,
-        name=row.name,
-        kind=row.kind,
-        scheme=row.scheme,
-        stage=row.stage,
-        is_mockup=row.is_mockup,
-        version=row.version,
-        updated_at=row.updated_at,
-        row=row,
+    return fields_from(
+        Cooperative, row, id=global_id("Cooperative", row.id), database_id=row.id, row=row
     )
+
+
+def to_outlet(row: OutletModel) -> Outlet:
+    return fields_from(Outlet, row, id=strawberry.ID(str(row.id)))
