@@ -166,6 +166,19 @@ def insert_dicts(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
     bulk_insert(session, table.name, columns, ([_plain(r[c]) for c in columns] for r in rows))
 
 
+def insert_new(
+    session: Session, model: type[Any], rows: dict[str, dict[str, Any]]
+) -> dict[str, int]:
+    """Insert new rows given by their natural key (a registry or proposal id), their primary
+    keys drawn first so that their children can name them; returns each key's id."""
+    if not rows:
+        return {}
+    table = table_of(model)
+    ids = dict(zip(rows, allocate_ids(session, table.name, len(rows)), strict=True))
+    insert_dicts(session, table, [{"id": ids[key], **values} for key, values in rows.items()])
+    return ids
+
+
 def table_of(model: type[Any]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)

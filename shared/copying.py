@@ -39,3 +39,11 @@ def fields_from(cls: type[T], source: object, **given: Any) -> T:
         elif not has_default or hasattr(source, name):
             values[name] = getattr(source, name)
     return cls(**values)
+
+
+def values_of(record: object, *omit: str) -> dict[str, Any]:
+    """A dataclass's init fields as keyword arguments (a GraphQL input's, for a service),
+    without those named in ``omit``."""
+    return {
+        name: getattr(record, name) for name, _ in _init_fields(type(record)) if name not in omit
+    }

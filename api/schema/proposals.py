@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import strawberry
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from api.schema.cooperatives.types import Cooperative
 from api.schema.regions import Region, to_region
 from api.schema.user_errors import Refused, UserError, write
 from shared.audit import Actor
-from shared.copying import fields_from
+from shared.copying import fields_from, values_of
 from shared.models import Proposal as ProposalModel
 from shared.models import ProposalStatus
 from shared.models import Region as RegionModel
@@ -112,6 +112,9 @@ class ProposalQuery:
         )
 
 
+P = ParamSpec("P")
+
+
 @strawberry.type(description="The outcome of a proposal write.")
 class ProposalPayload:
     proposal: Proposal | None = strawberry.field(description="The proposal; null when refused.")
@@ -144,12 +147,16 @@ class DecideProposalInput:
 
 
 async def _proposal_write(
-    info: Info[Context, Any], work: Callable[[Session, Actor], ProposalModel]
+    info: Info[Context, Any],
+    change: Callable[Concatenate[Session, Actor, P], ProposalModel],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> ProposalPayload:
-    """Run a write that answers with the proposal; a refusal answers with user errors."""
+    """Run a service's change for the caller; answer with the proposal, or with the user
+    errors of a refusal."""
 
     def written(session: Session, actor: Actor) -> Proposal:
-        row = work(session, actor)
+        row = change(session, actor, *args, **kwargs)
         region = session.get(RegionModel, row.region_id)
         assert region is not None
         return to_proposal(row, region.code)
@@ -167,41 +174,18 @@ class ProposalMutation:
     async def submit_proposal(
         self, info: Info[Context, Any], input: SubmitProposalInput
     ) -> ProposalPayload:
-        return await _proposal_write(
-            info,
-            lambda session, actor: service.submit_proposal(
-                session,
-                actor,
-                region_code=input.region_code.strip(),
-                proposed_name=input.proposed_name,
-                village_codes=input.village_codes,
-                submitted_on=input.submitted_on,
-                note=input.note,
-                external_id=input.external_id,
-            ),
-        )
+        return await _proposal_write(info, service.submit_proposal, **values_of(input))
 
     @admin_mutation(description="Approve, reject or mark formed a proposal (admin).")
     async def decide_proposal(
         self, info: Info[Context, Any], input: DecideProposalInput
     ) -> ProposalPayload:
         proposal_id = int_id(input.id, "Proposal")
-        coop_id = (
-            int_id(input.cooperative_id, "Cooperative", "cooperativeId")
-            if input.cooperative_id
-            else None
-        )
+        formed = input.cooperative_id
+        coop_id = int_id(formed, "Cooperative", "cooperativeId") if formed else None
+        decision = values_of(input, "id", "cooperative_id")
         return await _proposal_write(
-            info,
-            lambda session, actor: service.decide_proposal(
-                session,
-                actor,
-                proposal_id,
-                input.decision,
-                decided_on=input.decided_on,
-                cooperative_id=coop_id,
-                note=input.note,
-            ),
+            info, service.decide_proposal, proposal_id, cooperative_id=coop_id, **decision
         )
 
 

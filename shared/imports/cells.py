@@ -35,17 +35,12 @@ def text(
             report.error("required", f"{field} is required", line=line, field=field)
         return None
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        report.error(
-            "control_characters", f"{field} contains control characters", line=line, field=field
-        )
+        message = f"{field} contains control characters"
+        report.error("control_characters", message, line=line, field=field)
         return None
     if len(value) > max_length:
-        report.error(
-            "too_long",
-            f"{field} has {len(value)} characters; at most {max_length}",
-            line=line,
-            field=field,
-        )
+        message = f"{field} has {len(value)} characters; at most {max_length}"
+        report.error("too_long", message, line=line, field=field)
         return None
     return value
 
@@ -67,9 +62,8 @@ def flag(report: Report, line: int, field: str, value: str) -> bool:
     if normalised in _TRUE:
         return True
     if normalised not in _FALSE:
-        report.error(
-            "bad_boolean", f"{value!r} is not true/false (or yes/no, 1/0)", line=line, field=field
-        )
+        message = f"{value!r} is not true/false (or yes/no, 1/0)"
+        report.error("bad_boolean", message, line=line, field=field)
     return False
 
 
@@ -78,9 +72,8 @@ def count(report: Report, line: int, field: str, value: str) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True; int() refuses it
-        report.error(
-            "bad_number", f"{value!r} is not a whole number of zero or more", line=line, field=field
-        )
+        message = f"{value!r} is not a whole number of zero or more"
+        report.error("bad_number", message, line=line, field=field)
         return None
     return int(value)
 
@@ -119,16 +112,11 @@ def codes(report: Report, line: int, field: str, value: str, *, required: bool) 
     good: list[str] = []
     for code in items:
         if not VILLAGE_CODE.fullmatch(code):
-            report.error(
-                "bad_village_code",
-                f"{code!r} is not a village code like 64.72.05.1003",
-                line=line,
-                field=field,
-            )
+            message = f"{code!r} is not a village code like 64.72.05.1003"
+            report.error("bad_village_code", message, line=line, field=field)
         elif code in seen:
-            report.error(
-                "repeated_village", f"{code} is listed twice in the row", line=line, field=field
-            )
+            message = f"{code} is listed twice in the row"
+            report.error("repeated_village", message, line=line, field=field)
         else:
             seen.add(code)
             good.append(code)

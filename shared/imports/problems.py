@@ -8,7 +8,7 @@ kind are kept, so a file with 80,000 bad rows does not produce an 80,000-entry j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 # Codes of problems with a file as a whole, reported by the readers (shared.imports.tabular).
 BAD_ENCODING = "bad_encoding"
@@ -45,6 +45,15 @@ class Problem:
         }
 
 
+class Where(TypedDict, total=False):
+    """Where a problem is: the file, the line (or sheet row), the field, the value found."""
+
+    file: str | None
+    line: int | None
+    field: str | None
+    value: object
+
+
 @dataclass(slots=True)
 class Report:
     """Collects problems: every one counted, the first ``limit`` of each kind kept."""
@@ -55,33 +64,19 @@ class Report:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
-    def error(
-        self,
-        code: str,
-        message: str,
-        *,
-        file: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        value: object = None,
-    ) -> None:
+    def error(self, code: str, message: str, **where: Unpack[Where]) -> None:
         self.error_count += 1
-        if len(self.errors) < self.limit:
-            self.errors.append(Problem(code, message, file, line, field, _shown(value)))
+        self._keep(self.errors, code, message, where)
 
-    def warning(
-        self,
-        code: str,
-        message: str,
-        *,
-        file: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-        value: object = None,
-    ) -> None:
+    def warning(self, code: str, message: str, **where: Unpack[Where]) -> None:
         self.warning_count += 1
-        if len(self.warnings) < self.limit:
-            self.warnings.append(Problem(code, message, file, line, field, _shown(value)))
+        self._keep(self.warnings, code, message, where)
+
+    def _keep(self, kept: list[Problem], code: str, message: str, where: Where) -> None:
+        if len(kept) < self.limit:
+            value = _shown(where.get("value"))
+            file, line, field = where.get("file"), where.get("line"), where.get("field")
+            kept.append(Problem(code, message, file, line, field, value))
 
     def failed(self) -> bool:
         return self.error_count > 0

@@ -12,18 +12,42 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from shared.imports.files import first_bad_utf8
 from shared.imports.problems import InvalidFile, Report
 from shared.imports.tabular import Codes, Format, Table, read_table, sniff_format
 
 T = TypeVar("T")
+R = TypeVar("R")
 Record = dict[str, str]
 EXTRA = "__extra__"  # the key of a record's cells beyond the header, when it has any
 CODES = Codes(bad_encoding="unreadable_encoding", unsplittable="unreadable_csv")
+
+
+@dataclass(slots=True)
+class UpsertPlan(Generic[R]):
+    """What importing a record file would change: records are upserted by their key."""
+
+    rows: list[R]
+    created: list[R] = field(default_factory=list)
+    updated: list[Any] = field(default_factory=list)
+    unchanged: int = 0
+    existing_ids: dict[str, int] = field(default_factory=dict)  # key -> id of stored records
+
+    @property
+    def changes(self) -> int:
+        return len(self.created) + len(self.updated)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": len(self.rows),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+        }
 
 
 @dataclass(slots=True)
@@ -45,9 +69,8 @@ def open_records(
     if fmt is Format.csv:
         bad = first_bad_utf8(path)
         if bad is not None:
-            report.error(
-                "unreadable_encoding", f"the file is not UTF-8 (byte {bad}): save it as UTF-8 CSV"
-            )
+            message = f"the file is not UTF-8 (byte {bad}): save it as UTF-8 CSV"
+            report.error("unreadable_encoding", message)
             raise InvalidFile(report)
     with path.open("rb") as stream, read_table(stream, fmt, None, report, CODES) as table:
         if table is None:
@@ -55,12 +78,8 @@ def open_records(
         columns = _checked_header(table, report, required)
         for column in columns:
             if column and column not in known:
-                report.warning(
-                    "unknown_column",
-                    f"column {column!r} is not used; ignored",
-                    line=table.line,
-                    field=column,
-                )
+                message = f"column {column!r} is not used; ignored"
+                report.warning("unknown_column", message, line=table.line, field=column)
         yield Records(columns, _records(table, columns))
 
 
@@ -72,21 +91,13 @@ def _checked_header(table: Table, report: Report, required: tuple[str, ...]) -> 
     seen: set[str] = set()
     for column in columns:
         if column and column in seen:
-            report.error(
-                "duplicate_column",
-                f"column {column!r} appears twice",
-                line=table.line,
-                field=column,
-            )
+            message = f"column {column!r} appears twice"
+            report.error("duplicate_column", message, line=table.line, field=column)
         seen.add(column)
     for column in required:
         if column not in seen:
-            report.error(
-                "missing_column",
-                f"required column {column!r} is missing",
-                line=table.line,
-                field=column,
-            )
+            message = f"required column {column!r} is missing"
+            report.error("missing_column", message, line=table.line, field=column)
     if report.failed():
         raise InvalidFile(report)
     return columns

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from shared.bulk import allocate_ids, insert_dicts, rows_for, table_of
+from shared.bulk import insert_dicts, insert_new, rows_for, table_of
 from shared.imports import cells
 from shared.imports.problems import Report
-from shared.imports.records import Record, read_records
+from shared.imports.records import Record, UpsertPlan, read_records
 from shared.models import (
     REGION_CODE,
     Cooperative,
@@ -74,27 +74,12 @@ class ProposalRow:
 
 
 @dataclass(slots=True)
-class ProposalPlan:
-    rows: list[ProposalRow]
-    created: list[ProposalRow] = field(default_factory=list)
-    updated: list[tuple[int, ProposalRow]] = field(default_factory=list)
-    unchanged: int = 0
+class ProposalPlan(UpsertPlan[ProposalRow]):
+    """``updated`` holds (proposal id, row) pairs."""
+
     villages: dict[str, set[int]] = field(default_factory=dict)  # external id -> village ids
     villages_removed: list[tuple[int, int]] = field(default_factory=list)
     villages_added: list[tuple[str, int]] = field(default_factory=list)
-    existing_ids: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def changes(self) -> int:
-        return len(self.created) + len(self.updated)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "rows": len(self.rows),
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": self.unchanged,
-        }
 
 
 def parse_row(report: Report, line: int, record: Record) -> ProposalRow | None:
@@ -128,18 +113,13 @@ def parse_row(report: Report, line: int, record: Record) -> ProposalRow | None:
     )
     for code in codes:
         if region_code and not code.startswith(region_code):
-            report.error(
-                "village_outside_region",
-                f"village {code} is not in region {region_code}",
-                line=line,
-                field="village_codes",
-            )
+            message = f"village {code} is not in region {region_code}"
+            report.error("village_outside_region", message, line=line, field="village_codes")
     submitted = cells.day(report, line, "submitted_on", record.get("submitted_on", ""))
     decided = cells.day(report, line, "decided_on", record.get("decided_on", ""))
     if submitted and decided and decided < submitted:
-        report.error(
-            "decided_before_submitted", "is before submitted_on", line=line, field="decided_on"
-        )
+        message = "is before submitted_on"
+        report.error("decided_before_submitted", message, line=line, field="decided_on")
     decided_by = cells.text(
         report, line, "decided_by", record.get("decided_by", ""), max_length=200
     )
@@ -151,19 +131,11 @@ def parse_row(report: Report, line: int, record: Record) -> ProposalRow | None:
         max_length=64,
     )
     if status == ProposalStatus.formed and registry_id is None:
-        report.error(
-            "required",
-            "a formed proposal names the cooperative it formed",
-            line=line,
-            field="cooperative_registry_id",
-        )
+        message = "a formed proposal names the cooperative it formed"
+        report.error("required", message, line=line, field="cooperative_registry_id")
     if status is not None and status != ProposalStatus.formed and registry_id is not None:
-        report.error(
-            "not_formed",
-            f"only a formed proposal links a cooperative (status is {status.value})",
-            line=line,
-            field="cooperative_registry_id",
-        )
+        message = f"only a formed proposal links a cooperative (status is {status.value})"
+        report.error("not_formed", message, line=line, field="cooperative_registry_id")
     note = cells.text(report, line, "note", record.get("note", ""), max_length=2000)
     if report.error_count > before or external_id is None:
         return None
@@ -195,12 +167,8 @@ def parse(
         if row is None:
             return None
         if row.external_id in first_line:
-            report.error(
-                "duplicate_proposal_id",
-                f"{row.external_id} is also on line {first_line[row.external_id]}",
-                line=line,
-                field="proposal_id",
-            )
+            message = f"{row.external_id} is also on line {first_line[row.external_id]}"
+            report.error("duplicate_proposal_id", message, line=line, field="proposal_id")
             return None
         first_line[row.external_id] = line
         return row
@@ -248,20 +216,12 @@ def plan(session: Session, rows: list[ProposalRow], report: Report) -> ProposalP
     for row in rows:
         region = regions.get(row.region_code)
         if region is None:
-            report.error(
-                "unknown_region",
-                f"region {row.region_code} is not in the official list",
-                line=row.line,
-                field="region_code",
-            )
+            message = f"region {row.region_code} is not in the official list"
+            report.error("unknown_region", message, line=row.line, field="region_code")
             continue
         if region.retired_edition_id is not None:
-            report.error(
-                "retired_region",
-                f"region {row.region_code} was retired from the official list",
-                line=row.line,
-                field="region_code",
-            )
+            message = f"region {row.region_code} was retired from the official list"
+            report.error("retired_region", message, line=row.line, field="region_code")
         level = RegionLevel(region.level)
         row.values.update(
             region_id=region.id,
@@ -274,12 +234,8 @@ def plan(session: Session, rows: list[ProposalRow], report: Report) -> ProposalP
         for code in row.village_codes:
             village = regions.get(code)
             if village is None:
-                report.error(
-                    "unknown_village",
-                    f"village {code} is not in the official list",
-                    line=row.line,
-                    field="village_codes",
-                )
+                message = f"village {code} is not in the official list"
+                report.error("unknown_village", message, line=row.line, field="village_codes")
             else:
                 village_ids.add(village.id)
         result.villages[row.external_id] = village_ids
@@ -340,24 +296,16 @@ def plan(session: Session, rows: list[ProposalRow], report: Report) -> ProposalP
 
 def apply(session: Session, result: ProposalPlan) -> None:
     now = utcnow()
-    ids = dict(result.existing_ids)
-    if result.created:
-        new_ids = allocate_ids(session, "proposals", len(result.created))
-        ids.update({r.external_id: i for r, i in zip(result.created, new_ids, strict=True)})
-        insert_dicts(
-            session,
-            table_of(Proposal),
-            [
-                {
-                    "id": ids[r.external_id],
-                    "external_id": r.external_id,
-                    **r.values,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for r in result.created
-            ],
-        )
+    created = {
+        r.external_id: {
+            "external_id": r.external_id,
+            **r.values,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in result.created
+    }
+    ids = {**result.existing_ids, **insert_new(session, Proposal, created)}
     table = table_of(Proposal)
     if result.updated:
         session.execute(

@@ -55,6 +55,7 @@ def submit_proposal(
     external_id: str | None = None,
 ) -> Proposal:
     """A region proposes a new cooperative, optionally naming the villages it would cover."""
+    region_code = region_code.strip()
     region = _region_by_code(session, region_code, "region_code")
     if region.retired:
         raise InvalidInput(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, delete, update
 from sqlalchemy.orm import Session
 
-from shared.bulk import allocate_ids, insert_dicts, table_of
+from shared.bulk import insert_dicts, insert_new, table_of
 from shared.models import (
     Cooperative,
     CooperativeVillage,
@@ -24,25 +24,17 @@ from shared.registry.rows import LEGAL_NUMBERS, VALUE_COLUMNS
 def apply(session: Session, result: Plan) -> None:
     """Write the plan's differences in the caller's transaction, set-based."""
     now = utcnow()
-    ids = dict(result.existing_ids)
-    if result.created:
-        new_ids = allocate_ids(session, "cooperatives", len(result.created))
-        ids.update({row.registry_id: i for row, i in zip(result.created, new_ids, strict=True)})
-        insert_dicts(
-            session,
-            table_of(Cooperative),
-            [
-                {
-                    "id": ids[row.registry_id],
-                    "registry_id": row.registry_id,
-                    **row.values,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-                for row in result.created
-            ],
-        )
+    created = {
+        row.registry_id: {
+            "registry_id": row.registry_id,
+            **row.values,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for row in result.created
+    }
+    ids = {**result.existing_ids, **insert_new(session, Cooperative, created)}
     table = table_of(Cooperative)
     updates = [row for row in result.values_changed if row.registry_id in result.existing_ids]
     if result.identifiers_changed:

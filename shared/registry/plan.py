@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shared.bulk import rows_for
 from shared.imports.problems import Report
+from shared.imports.records import UpsertPlan
 from shared.models import (
     Cooperative,
     CooperativeKind,
@@ -31,15 +32,10 @@ from shared.registry.rows import LEGAL_NUMBERS, VALUE_COLUMNS, CoopRow, OutletKe
 
 
 @dataclass(slots=True)
-class Plan:
-    """What an import would change, worked out before anything is written."""
+class Plan(UpsertPlan[CoopRow]):
+    """What a registry import would change, worked out before anything is written."""
 
-    rows: list[CoopRow]
-    existing_ids: dict[str, int]  # registry id -> cooperative id, for rows already stored
-    village_ids: dict[str, int]
-    created: list[CoopRow] = field(default_factory=list)
-    updated: list[CoopRow] = field(default_factory=list)
-    unchanged: int = 0
+    village_ids: dict[str, int] = field(default_factory=dict)
     # Per-table work, filled in by plan(): ids are cooperative ids (None for new ones, which
     # are resolved after their insert).
     values_changed: list[CoopRow] = field(default_factory=list)
@@ -54,16 +50,9 @@ class Plan:
     members_changed: list[tuple[int, date, int]] = field(default_factory=list)
     members_added: list[tuple[CoopRow, date, int]] = field(default_factory=list)
 
-    @property
-    def changes(self) -> int:
-        return len(self.created) + len(self.updated)
-
     def counts(self) -> dict[str, int]:
         return {
-            "rows": len(self.rows),
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": self.unchanged,
+            **UpsertPlan.counts(self),
             "villages_linked": len(self.links_added),
             "villages_unlinked": len(self.links_removed),
             "stage_events_written": len(self.events_added) + len(self.events_changed),
@@ -80,12 +69,8 @@ def _check_in_file(report: Report, rows: list[CoopRow]) -> list[CoopRow]:
     bad: set[int] = set()
     for row in rows:
         if row.registry_id in first_line:
-            report.error(
-                "duplicate_registry_id",
-                f"{row.registry_id} is also on line {first_line[row.registry_id]}",
-                line=row.line,
-                field="registry_id",
-            )
+            message = f"{row.registry_id} is also on line {first_line[row.registry_id]}"
+            report.error("duplicate_registry_id", message, line=row.line, field="registry_id")
             bad.add(row.line)
             continue
         first_line[row.registry_id] = row.line
@@ -154,12 +139,8 @@ def plan(session: Session, rows: list[CoopRow], report: Report) -> Plan:
         for code in row.village_codes:
             found = villages.get(code)
             if found is None:
-                report.error(
-                    "unknown_village",
-                    f"village {code} is not in the official list",
-                    line=row.line,
-                    field="village_codes",
-                )
+                message = f"village {code} is not in the official list"
+                report.error("unknown_village", message, line=row.line, field="village_codes")
                 continue
             village_id, kind, retired = found
             kinds.add(kind)
@@ -181,12 +162,8 @@ def plan(session: Session, rows: list[CoopRow], report: Report) -> Plan:
                     field="village_codes",
                 )
         if len(kinds) > 1:
-            report.error(
-                "mixed_village_kinds",
-                "a cooperative covers desa or kelurahan, not both (KDMP or KKMP)",
-                line=row.line,
-                field="village_codes",
-            )
+            message = "a cooperative covers desa or kelurahan, not both (KDMP or KKMP)"
+            report.error("mixed_village_kinds", message, line=row.line, field="village_codes")
         kind = CooperativeKind.kkmp if kinds == {RegionKind.kelurahan} else CooperativeKind.kdmp
         row.values["kind"] = kind
 

@@ -123,12 +123,8 @@ def _outlets(report: Report, line: int, value: str) -> frozenset[OutletKey]:
         code = kbli.strip() or None
         if code is not None and code not in OUTLET_KBLI[outlet_type]:
             allowed = ", ".join(OUTLET_KBLI[outlet_type]) or "none"
-            report.error(
-                "bad_kbli",
-                f"KBLI {code} is not a {outlet_type.value} activity (allowed: {allowed})",
-                line=line,
-                field="outlets",
-            )
+            message = f"KBLI {code} is not a {outlet_type.value} activity (allowed: {allowed})"
+            report.error("bad_kbli", message, line=line, field="outlets")
             continue
         if (outlet_type, code) in found:
             report.error("repeated_outlet", f"{item} is listed twice", line=line, field="outlets")
@@ -162,12 +158,8 @@ def parse_row(report: Report, line: int, record: Record) -> CoopRow | None:
         report, line, "member_count_as_of", record.get("member_count_as_of", "")
     )
     if members_as_of is not None and values["member_count"] is None:
-        report.error(
-            "date_without_count",
-            "a date is given but no member_count",
-            line=line,
-            field="member_count_as_of",
-        )
+        message = "a date is given but no member_count"
+        report.error("date_without_count", message, line=line, field="member_count_as_of")
     events: dict[Stage, date | None] = {}
     for column, event_stage in STAGE_DATE_COLUMNS.items():
         reached = cells.day(report, line, column, record.get(column, ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -18,8 +18,11 @@ from api.schema.cooperatives.types import Cooperative, Outlet, to_cooperative, t
 from api.schema.user_errors import Refused, UserError, write
 from shared.audit import Actor
 from shared.cooperatives import service
+from shared.copying import values_of
 from shared.models import Cooperative as CooperativeModel
 from shared.models import CooperativeKind, OutletStatus, OutletType, Scheme, Stage
+
+P = ParamSpec("P")
 
 
 @strawberry.type(description="The outcome of a cooperative write.")
@@ -128,12 +131,16 @@ class LinkCooperativeVillagesInput:
 
 
 async def _cooperative_write(
-    info: Info[Context, Any], work: Callable[[Session, Actor], CooperativeModel]
+    info: Info[Context, Any],
+    change: Callable[Concatenate[Session, Actor, P], CooperativeModel],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> CooperativePayload:
-    """Run a write that answers with the cooperative; a refusal answers with user errors."""
+    """Run a service's change for the caller; answer with the cooperative, or with the user
+    errors of a refusal."""
 
     def written(session: Session, actor: Actor) -> CooperativeModel:
-        coop = work(session, actor)
+        coop = change(session, actor, *args, **kwargs)
         session.flush()
         session.refresh(coop)  # server-side and on-update values, before the session closes
         return coop
@@ -151,32 +158,16 @@ class CooperativeMutation:
     async def register_cooperative(
         self, info: Info[Context, Any], input: RegisterCooperativeInput
     ) -> CooperativePayload:
-        return await _cooperative_write(
-            info,
-            lambda session, actor: service.register_cooperative(
-                session,
-                actor,
-                name=input.name,
-                village_codes=input.village_codes,
-                scheme=input.scheme,
-                kind=input.kind,
-                stage=input.stage,
-                reached_on=input.reached_on,
-                is_mockup=input.is_mockup,
-                registry_id=input.registry_id,
-            ),
-        )
+        return await _cooperative_write(info, service.register_cooperative, **values_of(input))
 
     @admin_mutation(description="Change a cooperative's fields (admin).")
     async def update_cooperative(
         self, info: Info[Context, Any], input: UpdateCooperativeInput
     ) -> CooperativePayload:
         coop_id = int_id(input.id, "Cooperative")
+        changes, version = input.changes(), input.expected_version
         return await _cooperative_write(
-            info,
-            lambda session, actor: service.update_cooperative(
-                session, actor, coop_id, input.changes(), expected_version=input.expected_version
-            ),
+            info, service.update_cooperative, coop_id, changes, expected_version=version
         )
 
     @admin_mutation(description="Record a stage a cooperative reached (admin).")
@@ -184,33 +175,16 @@ class CooperativeMutation:
         self, info: Info[Context, Any], input: RecordStageInput
     ) -> CooperativePayload:
         coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
-        return await _cooperative_write(
-            info,
-            lambda session, actor: service.record_stage(
-                session,
-                actor,
-                coop_id,
-                input.stage,
-                reached_on=input.reached_on,
-                note=input.note,
-                expected_version=input.expected_version,
-            ),
-        )
+        stage = values_of(input, "cooperative_id")
+        return await _cooperative_write(info, service.record_stage, coop_id, **stage)
 
     @admin_mutation(description="Add a business outlet (gerai) to a cooperative (admin).")
     async def add_outlet(self, info: Info[Context, Any], input: AddOutletInput) -> OutletPayload:
         coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
+        outlet = values_of(input, "cooperative_id", "type")
 
         def work(session: Session, actor: Actor) -> tuple[Outlet, CooperativeModel]:
-            row = service.add_outlet(
-                session,
-                actor,
-                coop_id,
-                input.type,
-                kbli=input.kbli,
-                status=input.status,
-                opened_on=input.opened_on,
-            )
+            row = service.add_outlet(session, actor, coop_id, input.type, **outlet)
             session.flush()
             coop = session.get(CooperativeModel, coop_id)
             assert coop is not None
@@ -218,24 +192,15 @@ class CooperativeMutation:
             return to_outlet(row), coop
 
         try:
-            outlet, coop = await write(info, work)
+            added, coop = await write(info, work)
         except Refused as refused:
             return OutletPayload(outlet=None, cooperative=None, user_errors=refused.errors)
-        return OutletPayload(outlet=outlet, cooperative=to_cooperative(coop), user_errors=[])
+        return OutletPayload(outlet=added, cooperative=to_cooperative(coop), user_errors=[])
 
     @admin_mutation(description="Add villages to a cooperative or take them off (admin).")
     async def link_cooperative_villages(
         self, info: Info[Context, Any], input: LinkCooperativeVillagesInput
     ) -> CooperativePayload:
         coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
-        return await _cooperative_write(
-            info,
-            lambda session, actor: service.link_villages(
-                session,
-                actor,
-                coop_id,
-                link=input.link,
-                unlink=input.unlink,
-                expected_version=input.expected_version,
-            ),
-        )
+        links = values_of(input, "cooperative_id")
+        return await _cooperative_write(info, service.link_villages, coop_id, **links)

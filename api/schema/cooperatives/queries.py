@@ -17,6 +17,7 @@ from api.schema.common import int_id
 from api.schema.cooperatives.types import Cooperative, scope_of, to_cooperative
 from shared.cooperatives.queries import CooperativeFilter as FilterSpec
 from shared.cooperatives.queries import cooperative_conditions, in_province_scope
+from shared.copying import fields_from
 from shared.models import Cooperative as CooperativeModel
 from shared.models import CooperativeKind, OutletType, Scheme, Stage
 
@@ -41,16 +42,7 @@ class CooperativeFilter:
     )
 
     def spec(self) -> FilterSpec:
-        return FilterSpec(
-            region_code=(self.region_code or "").strip() or None,
-            stage=self.stage,
-            scheme=self.scheme,
-            kind=self.kind,
-            is_mockup=self.is_mockup,
-            outlet_type=self.outlet_type,
-            financing_ready=self.financing_ready,
-            search=self.search,
-        )
+        return fields_from(FilterSpec, self, region_code=(self.region_code or "").strip() or None)
 
 
 @strawberry.enum(description="Orders of the cooperative list (ties broken by id).")
