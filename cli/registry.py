@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -59,13 +60,12 @@ def _report(job: ImportJob, *, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _import(path: Path, file_format: str, *, wait: bool, as_json: bool, dry_run: bool) -> None:
+def _import(path: Path, fmt: FileFormat, *, wait: bool, as_json: bool, dry_run: bool) -> None:
     if not path.is_file():
         console.print(f"[red]{path} does not exist[/red]")
         raise typer.Exit(2)
     db = get_database()
     actor = cli_actor()
-    fmt = FileFormat(file_format)
     if wait and db.settings.embedded:
         # No worker runs beside this process in the embedded runtime: do the work here.
         if as_json:
@@ -98,26 +98,30 @@ DryRunOption = Annotated[
 ]
 
 
-@import_app.command("cooperatives")
-def import_cooperatives(
-    path: Annotated[Path, typer.Argument(help="Registry file, CSV or XLSX")],
-    wait: WaitOption = False,
-    as_json: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """Import a registry file: one row per cooperative, upserted by registry id."""
-    _import(path, "registry", wait=wait, as_json=as_json, dry_run=dry_run)
+def _import_command(file_format: FileFormat, doc: str) -> Callable[..., None]:
+    def command(
+        path: Annotated[Path, typer.Argument(help="The file: CSV, XLSX or JSON")],
+        wait: WaitOption = False,
+        as_json: JsonOption = False,
+        dry_run: DryRunOption = False,
+    ) -> None:
+        _import(path, file_format, wait=wait, as_json=as_json, dry_run=dry_run)
+
+    command.__doc__ = doc
+    return command
 
 
-@import_app.command("proposals")
-def import_proposals(
-    path: Annotated[Path, typer.Argument(help="Proposals file, CSV or XLSX")],
-    wait: WaitOption = False,
-    as_json: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """Import proposals for new cooperatives, upserted by proposal id."""
-    _import(path, "proposals", wait=wait, as_json=as_json, dry_run=dry_run)
+import_app.command("cooperatives")(
+    _import_command(
+        FileFormat.registry,
+        "Import a registry file: one row per cooperative, upserted by registry id.",
+    )
+)
+import_app.command("proposals")(
+    _import_command(
+        FileFormat.proposals, "Import proposals for new cooperatives, upserted by proposal id."
+    )
+)
 
 
 def _ensure_villages(db: Database, province: str | None) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, Table, insert, text
+from sqlalchemy import Select, Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 # Keys per IN (...) list (SQLite allows 999 bound parameters per statement), and the number of
@@ -118,6 +118,17 @@ def rows_for(
     return found
 
 
+def grouped(
+    session: Session, key: Any, values: Sequence[Any], *columns: Any
+) -> dict[Any, list[tuple[Any, ...]]]:
+    """The ``columns`` of the rows whose ``key`` is among ``values``, by key: what is stored
+    for each record an import names (its links, events, outlets...)."""
+    found: dict[Any, list[tuple[Any, ...]]] = {}
+    for row in rows_for(session, select(key, *columns), key, values):
+        found.setdefault(row[0], []).append(tuple(row[1:]))
+    return found
+
+
 def allocate_ids(session: Session, table: str, count: int, *, exclusive: bool = False) -> list[int]:
     """Reserve ``count`` primary keys, so children can name parents before they are written.
 
@@ -177,6 +188,41 @@ def insert_new(
     ids = dict(zip(rows, allocate_ids(session, table.name, len(rows)), strict=True))
     insert_dicts(session, table, [{"id": ids[key], **values} for key, values in rows.items()])
     return ids
+
+
+def update_each(
+    session: Session,
+    model: type[Any],
+    keys: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    *,
+    also: dict[str, Any] | None = None,
+) -> None:
+    """Update one stored row per dict, in one executemany: the ``keys`` columns find it, the
+    dict's other columns are its new values; ``also`` sets the same values (or SQL
+    expressions) on every one."""
+    if not rows:
+        return
+    table = table_of(model)
+    columns = [c for c in rows[0] if c not in keys]
+    session.execute(
+        update(table)
+        .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+        .values({**{c: bindparam(f"v_{c}") for c in columns}, **(also or {})}),
+        [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{c}": r[c] for c in columns}} for r in rows],
+    )
+
+
+def delete_each(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Delete the stored rows matching each dict's columns, in one executemany."""
+    if not rows:
+        return
+    table = table_of(model)
+    keys = list(rows[0])
+    session.execute(
+        delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys)),
+        [{f"k_{k}": r[k] for k in keys} for r in rows],
+    )
 
 
 def table_of(model: type[Any]) -> Table:

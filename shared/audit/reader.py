@@ -32,6 +32,10 @@ class AuditPage:
     has_next_page: bool
 
 
+# The filters that hold when the entry's column of the same name equals their value.
+_EQUAL = ("target_type", "target_id", "api_key_id", "actor", "request_id")
+
+
 def _filtered(query: Select[Any], f: AuditFilter) -> Select[Any]:
     if f.operation is not None:
         if f.operation.endswith(".*"):
@@ -40,16 +44,10 @@ def _filtered(query: Select[Any], f: AuditFilter) -> Select[Any]:
             query = query.where(AuditEntry.operation.like(f"{escaped}%", escape="\\"))
         else:
             query = query.where(AuditEntry.operation == f.operation)
-    if f.target_type is not None:
-        query = query.where(AuditEntry.target_type == f.target_type)
-    if f.target_id is not None:
-        query = query.where(AuditEntry.target_id == f.target_id)
-    if f.api_key_id is not None:
-        query = query.where(AuditEntry.api_key_id == f.api_key_id)
-    if f.actor is not None:
-        query = query.where(AuditEntry.actor == f.actor)
-    if f.request_id is not None:
-        query = query.where(AuditEntry.request_id == f.request_id)
+    for name in _EQUAL:
+        value = getattr(f, name)
+        if value is not None:
+            query = query.where(getattr(AuditEntry, name) == value)
     if f.since is not None:
         query = query.where(AuditEntry.at >= f.since)
     if f.until is not None:

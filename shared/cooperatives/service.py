@@ -19,6 +19,7 @@ from shared.coverage.schedule import note_change
 from shared.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from shared.models import (
     OUTLET_KBLI,
+    PROFILE_COLUMNS,
     STAGE_ORDER,
     VILLAGE_CODE,
     Cooperative,
@@ -39,24 +40,7 @@ from shared.models import (
 # Columns a steward may change with update_cooperative; identifiers unique in the table are
 # checked up front so that a clash names the field instead of failing at flush.
 UPDATABLE = frozenset(
-    {
-        "name",
-        "scheme",
-        "is_mockup",
-        "registry_id",
-        "sk_ahu_number",
-        "sk_ahu_date",
-        "akta_number",
-        "akta_date",
-        "notary_name",
-        "nik_koperasi",
-        "nib",
-        "npwp",
-        "bank_name",
-        "bank_account_number",
-        "business_proposal_approved_on",
-        "member_count",
-    }
+    {"name", "scheme", "is_mockup", "registry_id", *PROFILE_COLUMNS, "member_count"}
 )
 UNIQUE_IDENTIFIERS = ("registry_id", "sk_ahu_number", "nik_koperasi", "nib", "npwp")
 

@@ -10,6 +10,7 @@ from shared.models.codes import (
     level_of_code,
 )
 from shared.models.cooperatives import (
+    PROFILE_COLUMNS,
     Cooperative,
     CooperativeVillage,
     MemberCount,
@@ -52,6 +53,7 @@ __all__ = [
     "COVERAGE_COLUMNS",
     "LEVEL_BY_CODE_LENGTH",
     "OUTLET_KBLI",
+    "PROFILE_COLUMNS",
     "REGION_CODE",
     "ROLE_RANK",
     "STAGE_ORDER",

@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.bulk import insert_dicts, insert_new, rows_for, table_of
+from shared.bulk import (
+    delete_each,
+    grouped,
+    insert_dicts,
+    insert_new,
+    rows_for,
+    table_of,
+    update_each,
+)
 from shared.imports import cells
 from shared.imports.problems import Report
 from shared.imports.records import Record, UpsertPlan, read_records
@@ -139,21 +147,9 @@ def parse_row(report: Report, line: int, record: Record) -> ProposalRow | None:
     note = cells.text(report, line, "note", record.get("note", ""), max_length=2000)
     if report.error_count > before or external_id is None:
         return None
-    return ProposalRow(
-        line=line,
-        external_id=external_id,
-        region_code=region_code,
-        village_codes=codes,
-        cooperative_registry_id=registry_id,
-        values={
-            "proposed_name": name,
-            "status": status,
-            "submitted_on": submitted,
-            "decided_on": decided,
-            "decided_by": decided_by,
-            "note": note,
-        },
-    )
+    values = {"proposed_name": name, "status": status, "submitted_on": submitted}
+    values |= {"decided_on": decided, "decided_by": decided_by, "note": note}
+    return ProposalRow(line, external_id, region_code, codes, registry_id, values)
 
 
 def parse(
@@ -266,14 +262,12 @@ def plan(session: Session, rows: list[ProposalRow], report: Report) -> ProposalP
         )
     }
     existing = [s.id for rid, s in stored.items() if rid in result.villages]
-    linked: dict[int, set[int]] = {}
-    for proposal_id, village_id in rows_for(
-        session,
-        select(ProposalVillage.proposal_id, ProposalVillage.village_id),
-        ProposalVillage.proposal_id,
-        existing,
-    ):
-        linked.setdefault(proposal_id, set()).add(village_id)
+    linked = {
+        proposal: {village for (village,) in rows}
+        for proposal, rows in grouped(
+            session, ProposalVillage.proposal_id, existing, ProposalVillage.village_id
+        ).items()
+    }
     for row in rows:
         wanted = result.villages[row.external_id]
         old = stored.get(row.external_id)
@@ -306,31 +300,12 @@ def apply(session: Session, result: ProposalPlan) -> None:
         for r in result.created
     }
     ids = {**result.existing_ids, **insert_new(session, Proposal, created)}
-    table = table_of(Proposal)
-    if result.updated:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({**{c: bindparam(f"v_{c}") for c in VALUE_COLUMNS}, "updated_at": now}),
-            [
-                {"_id": pid, **{f"v_{c}": row.values[c] for c in VALUE_COLUMNS}}
-                for pid, row in result.updated
-            ],
-        )
-    links = table_of(ProposalVillage)
-    if result.villages_removed:
-        session.execute(
-            delete(links).where(
-                and_(links.c.proposal_id == bindparam("_p"), links.c.village_id == bindparam("_v"))
-            ),
-            [{"_p": p, "_v": v} for p, v in result.villages_removed],
-        )
-    if result.villages_added:
-        insert_dicts(
-            session,
-            links,
-            [{"proposal_id": ids[e], "village_id": v} for e, v in result.villages_added],
-        )
+    values = [{"id": i, **{c: row.values[c] for c in VALUE_COLUMNS}} for i, row in result.updated]
+    update_each(session, Proposal, ["id"], values, also={"updated_at": now})
+    unlinked = [{"proposal_id": p, "village_id": v} for p, v in result.villages_removed]
+    delete_each(session, ProposalVillage, unlinked)
+    linked = [{"proposal_id": ids[e], "village_id": v} for e, v in result.villages_added]
+    insert_dicts(session, table_of(ProposalVillage), linked)
 
 
 __all__ = ["KNOWN_COLUMNS", "REQUIRED_COLUMNS", "ProposalPlan", "apply", "parse", "plan"]

@@ -4,10 +4,9 @@ caller's transaction, so a second import of the same file writes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, delete, update
 from sqlalchemy.orm import Session
 
-from shared.bulk import insert_dicts, insert_new, table_of
+from shared.bulk import delete_each, insert_dicts, insert_new, table_of, update_each
 from shared.models import (
     Cooperative,
     CooperativeVillage,
@@ -19,6 +18,8 @@ from shared.models import (
 )
 from shared.registry.plan import Plan
 from shared.registry.rows import LEGAL_NUMBERS, VALUE_COLUMNS
+
+OPERATING = OutletStatus.operating  # outlets a registry file lists operate
 
 
 def apply(session: Session, result: Plan) -> None:
@@ -35,121 +36,48 @@ def apply(session: Session, result: Plan) -> None:
         for row in result.created
     }
     ids = {**result.existing_ids, **insert_new(session, Cooperative, created)}
-    table = table_of(Cooperative)
-    updates = [row for row in result.values_changed if row.registry_id in result.existing_ids]
-    if result.identifiers_changed:
-        # Free the numbers first, so two cooperatives may swap them within one file.
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values(dict.fromkeys(LEGAL_NUMBERS)),
-            [{"_id": coop_id} for coop_id in result.identifiers_changed],
-        )
-    if updates:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values(
-                {
-                    **{c: bindparam(f"v_{c}") for c in VALUE_COLUMNS},
-                    "updated_at": now,
-                    "version": table.c.version + 1,
-                }
-            ),
-            [
-                {"_id": ids[row.registry_id], **{f"v_{c}": row.values[c] for c in VALUE_COLUMNS}}
-                for row in updates
-            ],
-        )
-    links = table_of(CooperativeVillage)
-    if result.links_removed:
-        session.execute(
-            delete(links).where(
-                and_(
-                    links.c.cooperative_id == bindparam("_c"),
-                    links.c.village_id == bindparam("_v"),
-                )
-            ),
-            [{"_c": c, "_v": v} for c, v in result.links_removed],
-        )
-    if result.links_added:
-        insert_dicts(
-            session,
-            links,
-            [
-                {"cooperative_id": ids[row.registry_id], "village_id": v, "linked_at": now}
-                for row, v in result.links_added
-            ],
-        )
-    events = table_of(StageEvent)
-    if result.events_removed:
-        session.execute(
-            delete(events).where(
-                and_(events.c.cooperative_id == bindparam("_c"), events.c.stage == bindparam("_s"))
-            ),
-            [{"_c": c, "_s": s} for c, s in result.events_removed],
-        )
-    if result.events_changed:
-        session.execute(
-            update(events)
-            .where(
-                and_(events.c.cooperative_id == bindparam("_c"), events.c.stage == bindparam("_s"))
-            )
-            .values(reached_on=bindparam("_d"), recorded_at=now),
-            [{"_c": c, "_s": s, "_d": d} for c, s, d in result.events_changed],
-        )
-    if result.events_added:
-        insert_dicts(
-            session,
-            events,
-            [
-                {
-                    "cooperative_id": ids[row.registry_id],
-                    "stage": stage,
-                    "reached_on": reached,
-                    "recorded_at": now,
-                }
-                for row, stage, reached in result.events_added
-            ],
-        )
-    outlets = table_of(Outlet)
-    if result.outlets_removed:
-        session.execute(
-            delete(outlets).where(outlets.c.id == bindparam("_id")),
-            [{"_id": i} for i in result.outlets_removed],
-        )
-    if result.outlets_added:
-        insert_dicts(
-            session,
-            outlets,
-            [
-                {
-                    "cooperative_id": ids[row.registry_id],
-                    "type": outlet_type,
-                    "kbli": kbli,
-                    "status": OutletStatus.operating,
-                }
-                for row, outlet_type, kbli in result.outlets_added
-            ],
-        )
-    members = table_of(MemberCount)
-    if result.members_changed:
-        session.execute(
-            update(members)
-            .where(
-                and_(
-                    members.c.cooperative_id == bindparam("_c"), members.c.as_of == bindparam("_d")
-                )
-            )
-            .values(members=bindparam("_n")),
-            [{"_c": c, "_d": d, "_n": n} for c, d, n in result.members_changed],
-        )
-    if result.members_added:
-        insert_dicts(
-            session,
-            members,
-            [
-                {"cooperative_id": ids[row.registry_id], "as_of": as_of, "members": n}
-                for row, as_of, n in result.members_added
-            ],
-        )
+    stored = [row for row in result.values_changed if row.registry_id in result.existing_ids]
+    # Free the numbers first, so two cooperatives may swap them within one file.
+    freed = [{"id": i, **dict.fromkeys(LEGAL_NUMBERS)} for i in result.identifiers_changed]
+    update_each(session, Cooperative, ["id"], freed)
+    values = [
+        {"id": ids[row.registry_id], **{c: row.values[c] for c in VALUE_COLUMNS}} for row in stored
+    ]
+    version = table_of(Cooperative).c.version + 1
+    update_each(session, Cooperative, ["id"], values, also={"updated_at": now, "version": version})
+
+    link = [{"cooperative_id": c, "village_id": v} for c, v in result.links_removed]
+    delete_each(session, CooperativeVillage, link)
+    links = [
+        {"cooperative_id": ids[row.registry_id], "village_id": v, "linked_at": now}
+        for row, v in result.links_added
+    ]
+    insert_dicts(session, table_of(CooperativeVillage), links)
+
+    delete_each(
+        session, StageEvent, [{"cooperative_id": c, "stage": s} for c, s in result.events_removed]
+    )
+    dates = [
+        {"cooperative_id": c, "stage": s, "reached_on": d} for c, s, d in result.events_changed
+    ]
+    update_each(session, StageEvent, ["cooperative_id", "stage"], dates, also={"recorded_at": now})
+    events = [
+        {"cooperative_id": ids[row.registry_id], "stage": s, "reached_on": d, "recorded_at": now}
+        for row, s, d in result.events_added
+    ]
+    insert_dicts(session, table_of(StageEvent), events)
+
+    delete_each(session, Outlet, [{"id": i} for i in result.outlets_removed])
+    outlets = [
+        {"cooperative_id": ids[row.registry_id], "type": t, "kbli": k, "status": OPERATING}
+        for row, t, k in result.outlets_added
+    ]
+    insert_dicts(session, table_of(Outlet), outlets)
+
+    counts = [{"cooperative_id": c, "as_of": d, "members": n} for c, d, n in result.members_changed]
+    update_each(session, MemberCount, ["cooperative_id", "as_of"], counts)
+    members = [
+        {"cooperative_id": ids[row.registry_id], "as_of": as_of, "members": n}
+        for row, as_of, n in result.members_added
+    ]
+    insert_dicts(session, table_of(MemberCount), members)

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.bulk import rows_for
+from shared.bulk import grouped, rows_for
 from shared.imports.problems import Report
 from shared.imports.records import UpsertPlan
 from shared.models import (
@@ -207,43 +208,37 @@ def _owner_rows(session: Session, village_ids: Sequence[int]) -> list[Any]:
 
 def _diff(session: Session, result: Plan, stored: dict[str, Any]) -> None:
     coop_ids = list(result.existing_ids.values())
-    links: dict[int, set[int]] = {}
-    for coop_id, village_id in rows_for(
-        session,
-        select(CooperativeVillage.cooperative_id, CooperativeVillage.village_id),
-        CooperativeVillage.cooperative_id,
-        coop_ids,
-    ):
-        links.setdefault(coop_id, set()).add(village_id)
-    events: dict[int, dict[Stage, date | None]] = {}
-    for coop_id, stage, reached in rows_for(
-        session,
-        select(StageEvent.cooperative_id, StageEvent.stage, StageEvent.reached_on),
-        StageEvent.cooperative_id,
-        coop_ids,
-    ):
-        events.setdefault(coop_id, {})[stage] = reached
-    outlets: dict[int, dict[OutletKey, int]] = {}
-    for outlet_id, coop_id, outlet_type, kbli in rows_for(
-        session,
-        select(Outlet.id, Outlet.cooperative_id, Outlet.type, Outlet.kbli),
-        Outlet.cooperative_id,
-        coop_ids,
-    ):
-        outlets.setdefault(coop_id, {})[(outlet_type, kbli)] = outlet_id
-    members: dict[tuple[int, date], int] = {}
+    by_id = partial(grouped, session)
+    links = {
+        coop: {village for (village,) in rows}
+        for coop, rows in by_id(
+            CooperativeVillage.cooperative_id, coop_ids, CooperativeVillage.village_id
+        ).items()
+    }
+    events: dict[int, dict[Stage, date | None]] = {
+        coop: dict(rows)
+        for coop, rows in by_id(
+            StageEvent.cooperative_id, coop_ids, StageEvent.stage, StageEvent.reached_on
+        ).items()
+    }
+    outlets: dict[int, dict[OutletKey, int]] = {
+        coop: {(kind, kbli): outlet for outlet, kind, kbli in rows}
+        for coop, rows in by_id(
+            Outlet.cooperative_id, coop_ids, Outlet.id, Outlet.type, Outlet.kbli
+        ).items()
+    }
     dated = [
         result.existing_ids[r.registry_id]
         for r in result.rows
         if r.members_as_of is not None and r.registry_id in result.existing_ids
     ]
-    for coop_id, as_of, count in rows_for(
-        session,
-        select(MemberCount.cooperative_id, MemberCount.as_of, MemberCount.members),
-        MemberCount.cooperative_id,
-        dated,
-    ):
-        members[(coop_id, as_of)] = count
+    members = {
+        (coop, as_of): count
+        for coop, rows in by_id(
+            MemberCount.cooperative_id, dated, MemberCount.as_of, MemberCount.members
+        ).items()
+        for as_of, count in rows
+    }
 
     for row in result.rows:
         wanted_villages = {result.village_ids[c] for c in row.village_codes}

@@ -181,15 +181,7 @@ def parse_row(report: Report, line: int, record: Record) -> CoopRow | None:
         report.error("extra_cells", "the row has more cells than the header", line=line)
     if report.error_count > before or registry_id is None:
         return None
-    return CoopRow(
-        line=line,
-        registry_id=registry_id,
-        values=values,
-        village_codes=codes,
-        events=events,
-        outlets=outlets,
-        members_as_of=members_as_of,
-    )
+    return CoopRow(line, registry_id, values, codes, events, outlets, members_as_of)
 
 
 def parse(
