@@ -122,14 +122,14 @@ class Province(Region):
     pass
 
 
-@strawberry.type(description="A regency (kabupaten) or city (kota).")
-class Regency(Region):
-    kind: RegionKind = strawberry.field(description="kabupaten or kota.")
-
-
 @strawberry.type(description="A district (kecamatan).")
 class District(Region):
     pass
+
+
+@strawberry.type(description="A regency (kabupaten) or city (kota).")
+class Regency(Region):
+    kind: RegionKind = strawberry.field(description="kabupaten or kota.")
 
 
 @strawberry.type(description="A village: a desa (rural) or kelurahan (urban).")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import TypeVar
@@ -121,6 +123,36 @@ def codes(report: Report, line: int, field: str, value: str, *, required: bool) 
             seen.add(code)
             good.append(code)
     return good
+
+
+@dataclass(frozen=True, slots=True)
+class Cells:
+    """One record's cells read by column name, each parser reporting at the record's line."""
+
+    report: Report
+    line: int
+    record: Mapping[str, str]
+
+    def text(self, field: str, max_length: int, *, required: bool = False) -> str | None:
+        value = self.record.get(field, "")
+        return text(self.report, self.line, field, value, max_length=max_length, required=required)
+
+    def day(self, field: str) -> date | None:
+        return day(self.report, self.line, field, self.record.get(field, ""))
+
+    def flag(self, field: str) -> bool:
+        return flag(self.report, self.line, field, self.record.get(field, ""))
+
+    def count(self, field: str) -> int | None:
+        return count(self.report, self.line, field, self.record.get(field, ""))
+
+    def choice(
+        self, field: str, enum_cls: type[E], aliases: dict[str, E] | None = None
+    ) -> E | None:
+        return choice(self.report, self.line, field, self.record.get(field, ""), enum_cls, aliases)
+
+    def codes(self, field: str, *, required: bool) -> list[str]:
+        return codes(self.report, self.line, field, self.record.get(field, ""), required=required)
 
 
 __all__ = [

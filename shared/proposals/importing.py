@@ -92,59 +92,36 @@ class ProposalPlan(UpsertPlan[ProposalRow]):
 
 def parse_row(report: Report, line: int, record: Record) -> ProposalRow | None:
     before = report.error_count
-    external_id = cells.text(
-        report, line, "proposal_id", record.get("proposal_id", ""), max_length=64, required=True
-    )
+    cell = cells.Cells(report, line, record)
+    external_id = cell.text("proposal_id", 64, required=True)
     region_code = record.get("region_code", "").strip()
     if not region_code:
         report.error("required", "region_code is required", line=line, field="region_code")
     elif not REGION_CODE.fullmatch(region_code) or len(region_code) == 2:
-        report.error(
-            "bad_region_code",
-            f"{region_code!r} is not a regency, district or village code like 64.72 or 64.72.05",
-            line=line,
-            field="region_code",
+        message = (
+            f"{region_code!r} is not a regency, district or village code like 64.72 or 64.72.05"
         )
-    name = cells.text(
-        report,
-        line,
-        "proposed_name",
-        record.get("proposed_name", ""),
-        max_length=300,
-        required=True,
-    )
-    status = cells.choice(
-        report, line, "status", record.get("status", ""), ProposalStatus, STATUS_ALIASES
-    )
-    codes = cells.codes(
-        report, line, "village_codes", record.get("village_codes", ""), required=False
-    )
+        report.error("bad_region_code", message, line=line, field="region_code")
+    name = cell.text("proposed_name", 300, required=True)
+    status = cell.choice("status", ProposalStatus, STATUS_ALIASES)
+    codes = cell.codes("village_codes", required=False)
     for code in codes:
         if region_code and not code.startswith(region_code):
             message = f"village {code} is not in region {region_code}"
             report.error("village_outside_region", message, line=line, field="village_codes")
-    submitted = cells.day(report, line, "submitted_on", record.get("submitted_on", ""))
-    decided = cells.day(report, line, "decided_on", record.get("decided_on", ""))
+    submitted, decided = cell.day("submitted_on"), cell.day("decided_on")
     if submitted and decided and decided < submitted:
         message = "is before submitted_on"
         report.error("decided_before_submitted", message, line=line, field="decided_on")
-    decided_by = cells.text(
-        report, line, "decided_by", record.get("decided_by", ""), max_length=200
-    )
-    registry_id = cells.text(
-        report,
-        line,
-        "cooperative_registry_id",
-        record.get("cooperative_registry_id", ""),
-        max_length=64,
-    )
+    decided_by = cell.text("decided_by", 200)
+    registry_id = cell.text("cooperative_registry_id", 64)
     if status == ProposalStatus.formed and registry_id is None:
         message = "a formed proposal names the cooperative it formed"
         report.error("required", message, line=line, field="cooperative_registry_id")
     if status is not None and status != ProposalStatus.formed and registry_id is not None:
         message = f"only a formed proposal links a cooperative (status is {status.value})"
         report.error("not_formed", message, line=line, field="cooperative_registry_id")
-    note = cells.text(report, line, "note", record.get("note", ""), max_length=2000)
+    note = cell.text("note", 2000)
     if report.error_count > before or external_id is None:
         return None
     values = {"proposed_name": name, "status": status, "submitted_on": submitted}
@@ -290,14 +267,9 @@ def plan(session: Session, rows: list[ProposalRow], report: Report) -> ProposalP
 
 def apply(session: Session, result: ProposalPlan) -> None:
     now = utcnow()
+    stamps = {"created_at": now, "updated_at": now}
     created = {
-        r.external_id: {
-            "external_id": r.external_id,
-            **r.values,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for r in result.created
+        r.external_id: {"external_id": r.external_id, **r.values, **stamps} for r in result.created
     }
     ids = {**result.existing_ids, **insert_new(session, Proposal, created)}
     values = [{"id": i, **{c: row.values[c] for c in VALUE_COLUMNS}} for i, row in result.updated]

@@ -25,15 +25,9 @@ OPERATING = OutletStatus.operating  # outlets a registry file lists operate
 def apply(session: Session, result: Plan) -> None:
     """Write the plan's differences in the caller's transaction, set-based."""
     now = utcnow()
+    stamps = {"created_at": now, "updated_at": now, "version": 1}
     created = {
-        row.registry_id: {
-            "registry_id": row.registry_id,
-            **row.values,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
-        for row in result.created
+        r.registry_id: {"registry_id": r.registry_id, **r.values, **stamps} for r in result.created
     }
     ids = {**result.existing_ids, **insert_new(session, Cooperative, created)}
     stored = [row for row in result.values_changed if row.registry_id in result.existing_ids]

@@ -135,43 +135,34 @@ def _outlets(report: Report, line: int, value: str) -> frozenset[OutletKey]:
 def parse_row(report: Report, line: int, record: Record) -> CoopRow | None:
     """Check one row on its own; None when it has errors (they are in ``report``)."""
     before = report.error_count
-    registry_id = cells.text(
-        report, line, "registry_id", record.get("registry_id", ""), max_length=64, required=True
-    )
-    name = cells.text(report, line, "name", record.get("name", ""), max_length=300, required=True)
-    codes = cells.codes(
-        report, line, "village_codes", record.get("village_codes", ""), required=True
-    )
-    scheme = cells.choice(report, line, "scheme", record.get("scheme", ""), Scheme, SCHEME_ALIASES)
-    stage = cells.choice(report, line, "stage", record.get("stage", ""), Stage, STAGE_ALIASES)
+    cell = cells.Cells(report, line, record)
+    registry_id = cell.text("registry_id", 64, required=True)
+    name = cell.text("name", 300, required=True)
+    codes = cell.codes("village_codes", required=True)
+    scheme = cell.choice("scheme", Scheme, SCHEME_ALIASES)
+    stage = cell.choice("stage", Stage, STAGE_ALIASES)
     values: dict[str, Any] = {"name": name, "scheme": scheme, "stage": stage}
     values["stage_rank"] = STAGE_ORDER[stage] if stage is not None else None
     for column, limit in TEXT_COLUMNS.items():
-        values[column] = cells.text(report, line, column, record.get(column, ""), max_length=limit)
+        values[column] = cell.text(column, limit)
     for column in DATE_COLUMNS:
-        values[column] = cells.day(report, line, column, record.get(column, ""))
-    values["is_mockup"] = cells.flag(report, line, "is_mockup", record.get("is_mockup", ""))
-    values["member_count"] = cells.count(
-        report, line, "member_count", record.get("member_count", "")
-    )
-    members_as_of = cells.day(
-        report, line, "member_count_as_of", record.get("member_count_as_of", "")
-    )
+        values[column] = cell.day(column)
+    values["is_mockup"] = cell.flag("is_mockup")
+    values["member_count"] = cell.count("member_count")
+    members_as_of = cell.day("member_count_as_of")
     if members_as_of is not None and values["member_count"] is None:
         message = "a date is given but no member_count"
         report.error("date_without_count", message, line=line, field="member_count_as_of")
     events: dict[Stage, date | None] = {}
     for column, event_stage in STAGE_DATE_COLUMNS.items():
-        reached = cells.day(report, line, column, record.get(column, ""))
+        reached = cell.day(column)
         if reached is None:
             continue
         if stage is not None and STAGE_ORDER[event_stage] > STAGE_ORDER[stage]:
-            report.error(
-                "stage_not_reached",
-                f"a date for {event_stage.value}, a stage after the current stage {stage.value}",
-                line=line,
-                field=column,
+            message = (
+                f"a date for {event_stage.value}, a stage after the current stage {stage.value}"
             )
+            report.error("stage_not_reached", message, line=line, field=column)
             continue
         events[event_stage] = reached
     if stage is not None:

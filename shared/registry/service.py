@@ -13,7 +13,7 @@ The work itself is the flow in :mod:`shared.registry.flow`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from shared.audit import SYSTEM, Actor
 from shared.db import Database
@@ -30,53 +30,41 @@ from shared.registry.flow import REGISTRY_IMPORT, FileFormat
 REPORTED_KEYS = ("line", "field", "code", "message")
 
 
+class Options(TypedDict, total=False):
+    file_format: FileFormat  # registry (the default) or proposals
+    dry_run: bool  # check and count, write nothing
+    source_name: str | None  # the file's name as the user knows it (an upload's)
+
+
 def start_cooperative_import(
-    db: Database,
-    path: Path,
-    actor: Actor = SYSTEM,
-    *,
-    file_format: FileFormat = FileFormat.registry,
-    dry_run: bool = False,
-    source_name: str | None = None,
+    db: Database, path: Path, actor: Actor = SYSTEM, **options: Unpack[Options]
 ) -> ImportJob:
     """Create an import job for the worker and enqueue it once the job has committed."""
     (kept,), _ = keep_for_worker(db.settings.upload_dir, "cooperatives", [path])
-    job = _create(db, kept, file_format, actor, dry_run=dry_run, source_name=source_name)
+    job = _create(db, kept, actor, options)
     enqueue_job(ACTOR, job.id)
     return job
 
 
 def import_now(
-    db: Database,
-    path: Path,
-    *,
-    actor: Actor = SYSTEM,
-    file_format: FileFormat = FileFormat.registry,
-    dry_run: bool = False,
+    db: Database, path: Path, *, actor: Actor = SYSTEM, **options: Unpack[Options]
 ) -> ImportJob:
     """Import a file in this process, synchronously; returns the finished job."""
-    job = _create(db, path, file_format, actor, dry_run=dry_run, source_name=path.name)
+    job = _create(db, path, actor, options)
     return run_here(db, job.id, REGISTRY_IMPORT)
 
 
-def _create(
-    db: Database,
-    path: Path,
-    file_format: FileFormat,
-    actor: Actor,
-    *,
-    dry_run: bool,
-    source_name: str | None,
-) -> ImportJob:
+def _create(db: Database, path: Path, actor: Actor, options: Options) -> ImportJob:
+    file_format = options.get("file_format", FileFormat.registry)
     with db.transaction() as session:
         return create_job(
             session,
             JobKind.cooperatives,
             source_path=str(path),
-            source_name=source_name or path.name,
+            source_name=options.get("source_name") or path.name,
             source_sha256=file_sha256(path) if path.is_file() else None,
             params={"format": file_format.value},
-            dry_run=dry_run,
+            dry_run=options.get("dry_run", False),
             actor=actor,
         )
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Constraint, Table, UniqueConstraint, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
+from sqlalchemy.sql.dml import Update
 
 from shared import bulk
 from shared.models import (
@@ -198,12 +199,7 @@ def _carry_over(session: Session, moves: list[Move], ids: dict[str, int]) -> Non
         bulk.table_of(Proposal),
     )
     connection = session.connection()
-    connection.execute(
-        links.update()
-        .where(links.c.village_id == bindparam("old"))
-        .values(village_id=bindparam("new")),
-        pairs,
-    )
+    connection.execute(_recode(links, "village_id"), pairs)
     # A proposal already naming both keeps one link.
     connection.execute(
         named.delete().where(
@@ -214,23 +210,20 @@ def _carry_over(session: Session, moves: list[Move], ids: dict[str, int]) -> Non
         ),
         pairs,
     )
+    connection.execute(_recode(named, "village_id"), pairs)
     connection.execute(
-        named.update()
-        .where(named.c.village_id == bindparam("old"))
-        .values(village_id=bindparam("new")),
-        pairs,
-    )
-    connection.execute(
-        proposals.update()
-        .where(proposals.c.region_id == bindparam("old"))
-        .values(
-            region_id=bindparam("new"),
-            province_code=bindparam("p"),
-            regency_code=bindparam("rg"),
-            district_code=bindparam("d"),
+        _recode(proposals, "region_id").values(
+            province_code=bindparam("p"), regency_code=bindparam("rg"), district_code=bindparam("d")
         ),
         [
             {**pair, **dict(zip(("p", "rg", "d"), ancestor_codes(m.new_code), strict=True))}
             for pair, m in zip(pairs, moves, strict=True)
         ],
+    )
+
+
+def _recode(table: Table, column: str) -> Update:
+    """``column`` from each old village id (``:old``) to the new village's (``:new``)."""
+    return (
+        table.update().where(table.c[column] == bindparam("old")).values({column: bindparam("new")})
     )
