@@ -41,16 +41,13 @@ class RoleAtLeast(BasePermission):
         )
 
 
-class IsPartner(RoleAtLeast):
-    role = Role.partner
+def _at_least(role: Role) -> type[RoleAtLeast]:
+    return type(f"Is{role.value.title()}", (RoleAtLeast,), {"role": role})
 
 
-class IsOperations(RoleAtLeast):
-    role = Role.operations
-
-
-class IsAdmin(RoleAtLeast):
-    role = Role.admin
+IsPartner = _at_least(Role.partner)
+IsOperations = _at_least(Role.operations)
+IsAdmin = _at_least(Role.admin)
 
 
 # Mutations with their permission: ``@admin_mutation(description=...)``.

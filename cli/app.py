@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from typing import Annotated
 
 import typer
 
@@ -31,6 +32,16 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(demo_app, name="demo")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(schema_app, name="schema")
+
+
+# Options every import command takes.
+WaitOption = Annotated[
+    bool, typer.Option("--wait/--no-wait", help="Wait for the outcome (runs it here if embedded)")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print only the job report as JSON")]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Check and compare, report the changes; write nothing")
+]
 
 
 def cli_actor() -> Actor:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import func, select
 
-from cli.app import cli_actor, demo_app, import_app
+from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, demo_app, import_app
 from cli.jobs import follow
 from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
@@ -87,15 +87,6 @@ def _import(path: Path, fmt: FileFormat, *, wait: bool, as_json: bool, dry_run: 
             console.print(f"queued import job {queued.id}")
         return
     _report(follow(db, queued.id, console, show=not as_json), as_json=as_json)
-
-
-WaitOption = Annotated[
-    bool, typer.Option("--wait/--no-wait", help="Wait for the outcome (runs it here if embedded)")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print only the job report as JSON")]
-DryRunOption = Annotated[
-    bool, typer.Option("--dry-run", help="Check the file and count changes; write nothing")
-]
 
 
 def _import_command(file_format: FileFormat, doc: str) -> Callable[..., None]:

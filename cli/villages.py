@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from cli.app import cli_actor, import_app
+from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, import_app
 from cli.jobs import follow
 from shared.broker import BrokerUnavailable, ensure_broker
 from shared.config import get_settings
@@ -61,15 +61,9 @@ def import_villages(
             help="CSV of old_code,new_code: carries cooperatives and proposals to re-coded villages"
         ),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Compute and store the diff; write nothing else")
-    ] = False,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for the job to end, showing progress")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print only the final job report as one JSON object")
-    ] = False,
+    dry_run: DryRunOption = False,
+    wait: WaitOption = False,
+    as_json: JsonOption = False,
     bundled: Annotated[
         bool, typer.Option("--bundled", help="Import the 2025 edition shipped with kopdes")
     ] = False,

@@ -42,12 +42,6 @@ class ProposalCounts:
 _PROPOSAL_COUNTS = ("total", "submitted", "approved", "rejected", "formed")
 
 
-@strawberry.type(description="Outlets (gerai) of one type.")
-class OutletCount:
-    type: OutletType = strawberry.field(description="The outlet type.")
-    count: int = strawberry.field(description="How many outlets of this type.")
-
-
 @strawberry.type(description="Coverage of one scope (the nation or a region) at one time.")
 class Coverage:
     scope_code: str = strawberry.field(description='Region code, or "" for the nation.')
@@ -75,6 +69,12 @@ class Coverage:
     stale: bool = strawberry.field(
         description="The data changed since; a recalculation is queued or running."
     )
+
+
+@strawberry.type(description="Outlets (gerai) of one type.")
+class OutletCount:
+    type: OutletType = strawberry.field(description="The outlet type.")
+    count: int = strawberry.field(description="How many outlets of this type.")
 
 
 def to_coverage(figure: CoverageFigure | CoverageSnapshot, current_version: int) -> Coverage:

@@ -237,17 +237,17 @@ class JobSubscription:
             await asyncio.sleep(POLL_SECONDS)
 
 
-@strawberry.type(description="The outcome of starting a job.")
-class ImportJobPayload:
-    job: ImportJob | None = strawberry.field(description="The queued job; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why it was refused; empty if not.")
-
-
 @strawberry.input(description="Which edition an uploaded village list is.")
 class EditionInput:
     label: str = strawberry.field(description='Unique label, e.g. "2025".')
     decree: str | None = strawberry.field(default=None, description="The decree's number.")
     published_on: date | None = strawberry.field(default=None, description="Adoption date.")
+
+
+@strawberry.type(description="The outcome of starting a job.")
+class ImportJobPayload:
+    job: ImportJob | None = strawberry.field(description="The queued job; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused; empty if not.")
 
 
 @strawberry.type

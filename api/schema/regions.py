@@ -22,6 +22,7 @@ from api.pagination import (
 from api.schema.common import Node, global_id
 from api.schema.coverage import Coverage, coverage_of
 from shared.cooperatives.queries import like_pattern, region_code_clause
+from shared.copying import fields_from
 from shared.models import Region as RegionModel
 from shared.models import RegionKind, RegionLevel, codes_above, level_of_code
 from shared.villages.queries import retired_with_cooperative
@@ -31,20 +32,13 @@ if TYPE_CHECKING:
 
 NodeT = TypeVar("NodeT")
 
-CHILD_LEVEL = {
-    RegionLevel.province: RegionLevel.regency,
-    RegionLevel.regency: RegionLevel.district,
-    RegionLevel.district: RegionLevel.village,
-}
+RETIRED_WITH_COOPERATIVES = (
+    "Villages retired from the official list that still have a cooperative:"
+    " the cooperatives to re-attach to a current village."
+)
 # Most children under one parent in the official list: districts per regency and villages per
 # district stay below this, so a drill-down needs no second page.
 CHILDREN_PAGE = 100
-LEVEL_TYPE = {
-    RegionLevel.province: "Province",
-    RegionLevel.regency: "Regency",
-    RegionLevel.district: "District",
-    RegionLevel.village: "Village",
-}
 
 
 @strawberry.interface(
@@ -151,48 +145,24 @@ class Village(Region):
 
 
 def to_region(row: RegionModel) -> Region:
-    gid = global_id(LEVEL_TYPE[row.level], row.code)
-    retired = row.retired_edition_id is not None
-    match row.level:
-        case RegionLevel.province:
-            return Province(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-            )
-        case RegionLevel.regency:
-            return Regency(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-                kind=row.kind or RegionKind.kabupaten,
-            )
-        case RegionLevel.district:
-            return District(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-            )
-        case _:
-            return Village(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-                kind=row.kind or RegionKind.desa,
-                customary=row.customary,
-            )
+    cls = _TYPE_OF_LEVEL[row.level]
+    return fields_from(
+        cls,
+        row,
+        id=global_id(cls.__name__, row.code),
+        retired=row.retired_edition_id is not None,
+        row_id=row.id,
+        # Every regency and village row has its kind (a CHECK constraint holds them to it).
+        kind=row.kind or (RegionKind.kabupaten if cls is Regency else RegionKind.desa),
+    )
+
+
+_TYPE_OF_LEVEL: dict[RegionLevel, type[Region]] = {
+    RegionLevel.province: Province,
+    RegionLevel.regency: Regency,
+    RegionLevel.district: District,
+    RegionLevel.village: Village,
+}
 
 
 def to_village(row: RegionModel) -> Village:
@@ -253,12 +223,7 @@ class RegionQuery:
             conditions.append(func.lower(RegionModel.name).like(like_pattern(search), escape="\\"))
         return await _page_by_code(info, conditions, first, after, to_region)
 
-    @strawberry.field(
-        description=(
-            "Villages retired from the official list that still have a cooperative:"
-            " the cooperatives to re-attach to a current village."
-        )
-    )
+    @strawberry.field(description=RETIRED_WITH_COOPERATIVES)
     async def retired_villages_with_cooperatives(
         self,
         info: Info[Context, Any],

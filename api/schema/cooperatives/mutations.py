@@ -56,40 +56,33 @@ class RegisterCooperativeInput:
     registry_id: str | None = strawberry.field(default=None, description="National registry id.")
 
 
+def unset(description: str) -> Any:
+    """An optional input field that stays UNSET when the client leaves it out (unlike null)."""
+    return strawberry.field(default=strawberry.UNSET, description=description)
+
+
 @strawberry.input(description="Fields to change on a cooperative; omitted fields stay.")
 class UpdateCooperativeInput:
     id: strawberry.ID = strawberry.field(description="The cooperative.")
     expected_version: int | None = strawberry.field(
         default=None, description="Refuse with STALE_VERSION unless it is at this version."
     )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="Name.")
-    scheme: Scheme | None = strawberry.field(default=strawberry.UNSET, description="Scheme.")
-    is_mockup: bool | None = strawberry.field(default=strawberry.UNSET, description="Mockup.")
-    registry_id: str | None = strawberry.field(default=strawberry.UNSET, description="Registry id.")
-    sk_ahu_number: str | None = strawberry.field(
-        default=strawberry.UNSET, description="SK AHU number."
-    )
-    sk_ahu_date: date | None = strawberry.field(
-        default=strawberry.UNSET, description="SK AHU date."
-    )
-    akta_number: str | None = strawberry.field(default=strawberry.UNSET, description="Deed number.")
-    akta_date: date | None = strawberry.field(default=strawberry.UNSET, description="Deed date.")
-    notary_name: str | None = strawberry.field(default=strawberry.UNSET, description="Notary.")
-    nik_koperasi: str | None = strawberry.field(
-        default=strawberry.UNSET, description="NIK koperasi."
-    )
-    nib: str | None = strawberry.field(default=strawberry.UNSET, description="NIB.")
-    npwp: str | None = strawberry.field(default=strawberry.UNSET, description="NPWP.")
-    bank_name: str | None = strawberry.field(default=strawberry.UNSET, description="Bank.")
-    bank_account_number: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Account number in the cooperative's name."
-    )
-    business_proposal_approved_on: date | None = strawberry.field(
-        default=strawberry.UNSET, description="Business proposal approval date."
-    )
-    member_count: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Latest member count."
-    )
+    name: str | None = unset("Name.")
+    scheme: Scheme | None = unset("Scheme.")
+    is_mockup: bool | None = unset("Mockup.")
+    registry_id: str | None = unset("Registry id.")
+    sk_ahu_number: str | None = unset("SK AHU number.")
+    sk_ahu_date: date | None = unset("SK AHU date.")
+    akta_number: str | None = unset("Deed number.")
+    akta_date: date | None = unset("Deed date.")
+    notary_name: str | None = unset("Notary.")
+    nik_koperasi: str | None = unset("NIK koperasi.")
+    nib: str | None = unset("NIB.")
+    npwp: str | None = unset("NPWP.")
+    bank_name: str | None = unset("Bank.")
+    bank_account_number: str | None = unset("Account number in the cooperative's name.")
+    business_proposal_approved_on: date | None = unset("Business proposal approval date.")
+    member_count: int | None = unset("Latest member count.")
 
     def changes(self) -> dict[str, Any]:
         names = sorted(service.UPDATABLE)

@@ -62,6 +62,14 @@ class LegalIdentifiers:
     )
 
 
+@strawberry.type(description="Whether a cooperative meets the PMK 49/2025 financing criteria.")
+class FinancingReadiness:
+    ready: bool = strawberry.field(description="Every requirement is met.")
+    met: list[Requirement] = strawberry.field(description="Requirements met.")
+    missing: list[Requirement] = strawberry.field(description="Requirements still missing.")
+    missing_labels: list[str] = strawberry.field(description="The missing ones, for people.")
+
+
 @strawberry.type(description="An officer: board (pengurus) or supervisor (pengawas).")
 class Officer:
     role: OfficerRole = strawberry.field(description="The officer's role.")
@@ -90,14 +98,6 @@ class StageEvent:
 class MemberCount:
     as_of: date = strawberry.field(description="The date of the count.")
     members: int = strawberry.field(description="Members on that date.")
-
-
-@strawberry.type(description="Whether a cooperative meets the PMK 49/2025 financing criteria.")
-class FinancingReadiness:
-    ready: bool = strawberry.field(description="Every requirement is met.")
-    met: list[Requirement] = strawberry.field(description="Requirements met.")
-    missing: list[Requirement] = strawberry.field(description="Requirements still missing.")
-    missing_labels: list[str] = strawberry.field(description="The missing ones, for people.")
 
 
 @strawberry.type(
