@@ -104,9 +104,13 @@ class Flow:
     kind: JobKind
     title: str  # for people: "village-list import"
     run: Callable[[Database, JobInput, Progress], Outcome | Write]
-    # Tables the job bulk-writes: ANALYZEd after a run that wrote, so PostgreSQL's planner
-    # does not estimate 7,650 cooperatives for 83,404 until autovacuum comes round.
+    # Tables the job bulk-writes: ANALYZEd after a worker's run that wrote, so PostgreSQL's
+    # planner does not estimate 7,650 cooperatives for 83,404 until autovacuum comes round.
     bulk_tables: tuple[str, ...] = ()
+    # ANALYZE after a run in this process too: where what follows it in the same process reads
+    # those tables at once (the demo loaders recalculate coverage right after a registry
+    # import). Elsewhere the in-process run (tests, benchmarks) does not pay for it.
+    analyze_in_process: bool = False
     # One job of this kind at a time, across processes: a second is refused, naming the first.
     exclusive: bool = False
 
@@ -145,7 +149,8 @@ def run_here(db: Database, job_id: int, flow: Flow) -> ImportJob:
         except Exception as exc:
             _fail(db, job_id, None, exc, retries=False)
         else:
-            _refresh_statistics(db, flow, outcome)
+            if flow.analyze_in_process:
+                _refresh_statistics(db, flow, outcome)
     return store.load_job(db, job_id)
 
 

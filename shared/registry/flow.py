@@ -122,4 +122,5 @@ REGISTRY_IMPORT = Flow(
         "proposals",
         "proposal_villages",
     ),
+    analyze_in_process=True,
 )
