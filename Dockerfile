@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY api ./api
 COPY worker ./worker
 COPY shared ./shared
+COPY cli ./cli
 RUN python -m venv /opt/kopdes && /opt/kopdes/bin/pip install .
 
 FROM python:3.11-slim

@@ -28,9 +28,10 @@ migrate: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy api worker shared tests scripts benchmarks
+	$(BIN)/mypy api worker shared cli tests scripts benchmarks
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -20,15 +20,15 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from api.auth import AccessMiddleware, principal_from_params, principal_of
+from api.body_limit import BodyLimitMiddleware
 from api.console import console_routes
 from api.context import Context
 from api.http import GraphQLHTTP
-from api.limits import BodyLimitMiddleware
 from api.observability import RequestContextMiddleware
 from api.schema import schema
-from shared import broker as broker_module
 from shared.access import keys
 from shared.access.ratelimit import build_rate_limiter
+from shared.broker import ensure_broker, ping_broker
 from shared.config import Settings, get_settings
 from shared.db import Database, get_database
 
@@ -81,7 +81,7 @@ async def readyz(request: Request) -> Response:
     except Exception as exc:
         problems["database"] = f"unreachable: {type(exc).__name__}: {exc}"
     try:
-        await asyncio.wait_for(asyncio.to_thread(broker_module.ping_broker), timeout=5)
+        await asyncio.wait_for(asyncio.to_thread(ping_broker), timeout=5)
     except Exception as exc:
         problems["broker"] = f"unreachable: {type(exc).__name__}: {exc}"
     if problems:
@@ -93,29 +93,43 @@ async def metrics(_request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+class InProcessWorker(Protocol):
+    """A worker that runs in this process (the embedded runtime's), started with the app."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def create_app(
     settings: Settings | None = None,
     db: Database | None = None,
     *,
     start_embedded_worker: bool | None = None,
+    embedded_worker: InProcessWorker | None = None,
 ) -> Starlette:
-    """Build the ASGI app. In the embedded runtime it also runs the worker in threads."""
+    """Build the ASGI app.
+
+    ``embedded_worker`` (given by the composition root, the CLI) runs for the app's lifespan
+    when ``start_embedded_worker`` says so, by default in the embedded runtime.
+    """
     settings = settings or get_settings()
     db = db or get_database()
-    broker_module.ensure_broker(settings)
-    run_worker = settings.embedded if start_embedded_worker is None else start_embedded_worker
+    ensure_broker(settings)
+    start = settings.embedded if start_embedded_worker is None else start_embedded_worker
+    background = embedded_worker if start else None
     limiter = build_rate_limiter(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        if run_worker:
-            broker_module.start_embedded_worker(settings.embedded_worker_threads)
+        if background is not None:
+            background.start()
         try:
             yield {}
         finally:
             await limiter.close()
-            if run_worker:
-                await asyncio.to_thread(broker_module.stop_embedded_worker)
+            if background is not None:
+                await asyncio.to_thread(background.stop)
 
     graphql_app = KopdesGraphQL(db, settings)
     app = Starlette(

@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.context import ANONYMOUS, Context, Principal
-from api.limits import send_error
+from api.context import ANONYMOUS, Principal
+from api.errors import send_error
 from shared.access import keys
-from shared.access.ratelimit import Decision, Rate, RateLimiter, build_rate_limiter, rate_for
-from shared.audit import Actor
+from shared.access.ratelimit import Decision, RateLimiter, build_rate_limiter, rate_for
 from shared.config import Settings
 from shared.db import Database
 from shared.models import ApiKey, Role
+from shared.rates import Rate
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +93,6 @@ def rate_limit_of(scope: Scope) -> tuple[Rate, Decision] | None:
     """The rate limit this request was counted against and the decision, if it was counted."""
     found = scope.get("state", {}).get(RATE_LIMIT_STATE)
     return found if isinstance(found, tuple) else None
-
-
-def actor_for(context: Context) -> Actor:
-    """The audit actor of a GraphQL request."""
-    principal = context.principal
-    return Actor(
-        name=principal.actor, api_key_id=principal.api_key_id, request_id=context.request_id
-    )
 
 
 def client_address(scope: Scope) -> str:
@@ -217,13 +209,3 @@ class AccessMiddleware:
             "UNAUTHENTICATED",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-
-
-def find_access_middleware(app: Any) -> AccessMiddleware | None:
-    """The AccessMiddleware instance inside a built Starlette app (for tests and shutdown)."""
-    node = getattr(app, "middleware_stack", None)
-    while node is not None:
-        if isinstance(node, AccessMiddleware):
-            return node
-        node = getattr(node, "app", None)
-    return None

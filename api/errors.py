@@ -1,17 +1,23 @@
 """Errors a client can act on carry ``extensions.code``; anything else is masked and logged.
 
 Codes: BAD_USER_INPUT, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN (from api.permissions),
-GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (including the guards' refusals), and
-SERVICE_UNAVAILABLE when the job queue (Redis) cannot take a job, and INTERNAL_SERVER_ERROR
-for masked errors, which also carry the request id to quote.
+GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED (including the guards' refusals),
+QUERY_TOO_COSTLY, SERVICE_UNAVAILABLE when the job queue (Redis) cannot take a job, and
+INTERNAL_SERVER_ERROR for masked errors, which also carry the request id to quote. Refusals
+answered before GraphQL runs (401, 413, 429) have the same shape (:func:`send_error`).
+
+A refused change is not an error of the request: it is answered in the payload's
+``userErrors`` (see ``api/schema/user_errors.py``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.types import Send
 from strawberry.extensions import MaskErrors
 
 from shared.broker import BrokerUnavailable
@@ -20,6 +26,25 @@ from shared.logs import request_id_var
 log = logging.getLogger("api.errors")
 
 MASKED_MESSAGE = "Unexpected error."
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> None:
+    """Answer an HTTP request with a GraphQL-shaped error document, from ASGI middleware, so
+    clients parse every refusal the same way."""
+    body = json.dumps(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    ).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def bad_input(message: str, **extensions: Any) -> GraphQLError:

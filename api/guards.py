@@ -1,17 +1,39 @@
 """Limits on what one request may ask for, checked before anything runs.
 
 Depth stops cyclic drill-downs (region -> children -> parent -> ...), aliases stop one query
-asking for the same expensive field hundreds of times, tokens bound the parser's work. Page
-sizes are capped in :mod:`api.pagination`. Each refusal is a GRAPHQL_VALIDATION_FAILED error
-saying which limit was hit.
+asking for the same expensive field hundreds of times, tokens bound the parser's work: each
+refusal is a GRAPHQL_VALIDATION_FAILED error saying which limit was hit. Every role has a
+budget for a query's estimated cost (QUERY_TOO_COSTLY past it), and introspection can be
+switched off. Page sizes are capped in :mod:`api.pagination`; body sizes in
+:mod:`api.body_limit`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
-from graphql.validation import ASTValidationRule
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+)
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -22,11 +44,19 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
+from api.context import ANONYMOUS
+from shared.config import Settings, get_settings
+
 # The deepest legitimate query (a region's children's children's coverage through
 # connections, or a cooperative page with villages and their ancestors) is about 9 levels.
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
+# A list field without a page-size argument is assumed to hold this many items.
+LIST_ESTIMATE = 10
+# A paginated field whose page size is not given is assumed to return this many.
+PAGE_ESTIMATE = 50
+PAGE_SIZE_ARGUMENTS = ("first", "last", "limit")
 
 
 # Distinct query texts whose parse and validation are kept: dashboards send the same few
@@ -42,11 +72,193 @@ _LIMIT_RULES: list[type[ASTValidationRule]] = [
 ]
 
 
-def guard_extensions() -> list[Callable[[], SchemaExtension]]:
-    """Factories (Strawberry makes one extension per operation from each)."""
+def guard_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """The extensions, in order (Strawberry makes one of each per operation). The cost budget
+    comes after ``ValidationCache``, so the cached answer is known when it is checked."""
     return [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(AddValidationRules, _LIMIT_RULES),
         partial(ParserCache, maxsize=CACHED_DOCUMENTS),
         partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
+        IntrospectionSwitch,
+        CostBudget,
     ]
+
+
+def settings_of(context: Any) -> Settings:
+    """The settings of the app serving this request (tests build apps with their own)."""
+    request = getattr(context, "request", None)
+    app = request.scope.get("app") if request is not None else None
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+class IntrospectionSwitch(SchemaExtension):
+    """Refuse introspection when the settings switch it off."""
+
+    def on_operation(self) -> Iterator[None]:
+        if not settings_of(self.execution_context.context).introspection:
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                NoSchemaIntrospectionCustomRule,
+            )
+        yield
+
+
+class CostBudget(SchemaExtension):
+    """Refuse an operation whose estimated cost is over the caller's role's budget, before any
+    resolver runs.
+
+    Checked beside validation, not as a validation rule: a rule would depend on the request's
+    variables and role, so validation results could never be cached, and validating was most
+    of a request's cost.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        errors = execution.pre_execution_errors
+        document = execution.graphql_document
+        if not errors and document is not None:
+            context = execution.context
+            settings = settings_of(context)
+            role = getattr(context, "principal", ANONYMOUS).role
+            refusal = cost_error(
+                execution.schema._schema,
+                document,
+                execution.operation_name,
+                execution.variables or {},
+                getattr(settings, f"query_cost_{role.value}"),
+                role.value,
+                settings.max_page_size,
+            )
+            if refusal is not None:
+                # Set before validation runs (or after the cache answered): the operation
+                # is refused without running.
+                execution.pre_execution_errors = [*(errors or []), refusal]
+        yield
+
+
+# --- estimating a query's cost --------------------------------------------------------------
+
+
+def _page_size(
+    node: FieldNode, field_args: dict[str, Any], variables: dict[str, Any]
+) -> int | None:
+    for argument in node.arguments or ():
+        if argument.name.value not in PAGE_SIZE_ARGUMENTS:
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            if isinstance(given, int):
+                return given
+    for name in PAGE_SIZE_ARGUMENTS:
+        if name in field_args:
+            default = field_args[name].default_value
+            return default if isinstance(default, int) else PAGE_ESTIMATE
+    return None
+
+
+class _CostWalker:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+        max_page: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.max_page = max_page
+        self._spreading: set[str] = set()
+
+    def selection_set(self, parent: GraphQLNamedType | None, selections: SelectionSetNode) -> int:
+        total = 0
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(parent, selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selection_set(target, selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                # A fragment cycle is invalid GraphQL (another rule reports it): stop here.
+                if fragment is None or name in self._spreading:
+                    continue
+                self._spreading.add(name)
+                target = self.schema.get_type(fragment.type_condition.name.value)
+                total += self.selection_set(target, fragment.selection_set)
+                self._spreading.discard(name)
+        return total
+
+    def field(self, parent: GraphQLNamedType | None, node: FieldNode) -> int:
+        name = node.name.value
+        if name == "__typename":
+            return 0
+        if name.startswith("__"):
+            # Introspection is bounded by the schema's size and has its own switch.
+            return 1
+        if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+            return 1
+        definition = parent.fields.get(name)
+        if definition is None:
+            return 1  # unknown field: FieldsOnCorrectTypeRule reports it
+        children = 0
+        if node.selection_set is not None:
+            children = self.selection_set(get_named_type(definition.type), node.selection_set)
+        multiplier = _page_size(node, definition.args, self.variables)
+        if name == "edges" and parent.name.endswith("Connection"):
+            multiplier = 1  # the connection's page size already counted its edges
+        if multiplier is None:
+            multiplier = LIST_ESTIMATE if is_list_type(get_nullable_type(definition.type)) else 1
+        multiplier = max(0, min(multiplier, self.max_page))
+        return 1 + multiplier * children
+
+
+def estimate_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    max_page: int,
+) -> int:
+    """Fields the operation would resolve at most, roughly: every field costs one, times the
+    page size (``first``/``last``/``limit``) or an estimate for lists around it."""
+    root = schema.get_root_type(operation.operation)
+    return _CostWalker(schema, fragments, variables, max_page).selection_set(
+        root, operation.selection_set
+    )
+
+
+def cost_error(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    budget: int,
+    role: str,
+    max_page: int,
+) -> GraphQLError | None:
+    """The refusal of an operation whose estimated cost exceeds ``budget``, or None."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    for node in document.definitions:
+        if not isinstance(node, OperationDefinitionNode):
+            continue
+        if operation_name is not None and (node.name is None or node.name.value != operation_name):
+            continue
+        cost = estimate_cost(schema, node, fragments, variables, max_page)
+        if cost > budget:
+            return GraphQLError(
+                f"This query's estimated cost ({cost}) is over the budget of the"
+                f" {role} role ({budget}). Ask for smaller pages or fewer fields.",
+                node,
+                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+            )
+    return None

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -34,7 +35,6 @@ from shared.models import (
     MemberCount,
     Officer,
     Outlet,
-    Proposal,
     Region,
     StageEvent,
     utcnow,
@@ -72,6 +72,17 @@ async def scalars(ctx: Context, stmt: Any) -> list[Any]:
 async def fetch_rows(ctx: Context, stmt: Any) -> list[Any]:
     async with ctx.db.new_async_session() as session:
         return list((await session.execute(stmt)).all())
+
+
+def counter(ctx: Context, model: Any, conditions: Sequence[Any]) -> Callable[[], Awaitable[int]]:
+    """How many rows of ``model`` meet the conditions: a list's total, counted only when a
+    client asks for it."""
+
+    async def count() -> int:
+        rows = await fetch_rows(ctx, select(func.count()).select_from(model).where(*conditions))
+        return int(rows[0][0])
+
+    return count
 
 
 def loader(
@@ -276,34 +287,36 @@ def _grouped(ids: list[int], pairs: Iterable[tuple[int, V]]) -> list[list[V]]:
     return [grouped.get(i, []) for i in ids]
 
 
-async def _villages_of(ctx: Context, ids: list[int]) -> list[list[Region]]:
-    rows = await fetch_rows(
-        ctx,
-        select(CooperativeVillage.cooperative_id, Region)
-        .join(Region, Region.id == CooperativeVillage.village_id)
-        .where(CooperativeVillage.cooperative_id.in_(ids))
-        .order_by(Region.code),
-    )
-    return _grouped(ids, rows)
+def _across_links(
+    name: str, model: Any, own: Any, theirs: Any, order: Any
+) -> Callable[[Context], DataLoader[int, list[Any]]]:
+    """A loader of the ``model`` rows each id is linked to in ``cooperative_villages``
+    (``own``: the link's column holding the id, ``theirs``: the one naming the row)."""
+
+    async def batch(ctx: Context, ids: list[int]) -> list[list[Any]]:
+        rows = await fetch_rows(
+            ctx,
+            select(own, model).join(model, model.id == theirs).where(own.in_(ids)).order_by(order),
+        )
+        return _grouped(ids, rows)
+
+    return partial(loader, name=name, batch=batch)
 
 
-def villages_of_cooperative(ctx: Context) -> DataLoader[int, list[Region]]:
-    return loader(ctx, "villages_of_cooperative", _villages_of)
-
-
-async def _cooperatives_of_village(ctx: Context, ids: list[int]) -> list[list[Cooperative]]:
-    rows = await fetch_rows(
-        ctx,
-        select(CooperativeVillage.village_id, Cooperative)
-        .join(Cooperative, Cooperative.id == CooperativeVillage.cooperative_id)
-        .where(CooperativeVillage.village_id.in_(ids))
-        .order_by(Cooperative.id),
-    )
-    return _grouped(ids, rows)
-
-
-def cooperatives_of_village(ctx: Context) -> DataLoader[int, list[Cooperative]]:
-    return loader(ctx, "cooperatives_of_village", _cooperatives_of_village)
+villages_of_cooperative = _across_links(
+    "villages_of_cooperative",
+    Region,
+    CooperativeVillage.cooperative_id,
+    CooperativeVillage.village_id,
+    Region.code,
+)
+cooperatives_of_village = _across_links(
+    "cooperatives_of_village",
+    Cooperative,
+    CooperativeVillage.village_id,
+    CooperativeVillage.cooperative_id,
+    Cooperative.id,
+)
 
 
 def _children_of(
@@ -317,10 +330,7 @@ def _children_of(
         )
         return _grouped(ids, ((row.cooperative_id, row) for row in rows))
 
-    def get(ctx: Context) -> DataLoader[int, list[Any]]:
-        return loader(ctx, name, batch)
-
-    return get
+    return partial(loader, name=name, batch=batch)
 
 
 outlets_of_cooperative = _children_of(Outlet, (Outlet.type, Outlet.id), "outlets")
@@ -329,4 +339,3 @@ stages_of_cooperative = _children_of(
     StageEvent, (StageEvent.reached_on, StageEvent.id), "stage_events"
 )
 member_counts_of_cooperative = _children_of(MemberCount, (MemberCount.as_of,), "member_counts")
-proposals_of_cooperative = _children_of(Proposal, (Proposal.id,), "proposals")

@@ -94,13 +94,15 @@ class Connection(Generic[NodeT]):
 def build_connection(
     rows: Sequence[Any],
     size: int,
-    *,
     key: Callable[[Any], Sequence[Any]],
     node: Callable[[Any], NodeT],
-    after_given: bool,
+    *,
+    after: str | None,
     count: CountFn | None = None,
 ) -> Connection[NodeT]:
-    """A connection from up to ``size + 1`` rows fetched in order after the cursor."""
+    """A connection from up to ``size + 1`` rows fetched in order after the cursor ``after``:
+    ``key`` gives a row's sort key (its cursor), ``node`` the item; ``count`` counts the whole
+    list when a client asks for ``totalCount``."""
     has_next = len(rows) > size
     page = rows[:size]
     edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
@@ -108,7 +110,7 @@ def build_connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=has_next,
-            has_previous_page=after_given,
+            has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

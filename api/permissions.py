@@ -7,14 +7,15 @@ the key's role is too low, and the field resolves to nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import partial
 from typing import Any, ClassVar
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from api.context import Context, Principal
+from api.context import Context
 from shared.models import Role
 
 
@@ -40,57 +41,15 @@ class RoleAtLeast(BasePermission):
         )
 
 
-class IsPartner(RoleAtLeast):
-    role = Role.partner
+def _at_least(role: Role) -> type[RoleAtLeast]:
+    return type(f"Is{role.value.title()}", (RoleAtLeast,), {"role": role})
 
 
-class IsOperations(RoleAtLeast):
-    role = Role.operations
+IsPartner = _at_least(Role.partner)
+IsOperations = _at_least(Role.operations)
+IsAdmin = _at_least(Role.admin)
 
 
-class IsAdmin(RoleAtLeast):
-    role = Role.admin
-
-
-# ---------------------------------------------------------------------------------------------
-# Province scope. A partner key may be limited to one province: it sees full profiles only of
-# cooperatives there, and a profile outside the scope must look exactly like one that does not
-# exist (null, no error), so the scope is applied in the query or by a silent permission.
-
-
-def province_scope(info: Info[Context, Any]) -> str | None:
-    """The province a caller's profile reads are limited to; None for the whole country."""
-    return info.context.principal.province_code
-
-
-def in_scope(principal: Principal, province_codes: Iterable[str | None]) -> bool:
-    """Whether something in these provinces (a cooperative's villages') is within scope.
-
-    Region codes of any level start with their province's two digits, so village, district
-    or regency codes may be passed as they are.
-    """
-    scope = principal.province_code
-    if scope is None:
-        return True
-    return any(code is not None and code[:2] == scope for code in province_codes)
-
-
-class PartnerInScope(IsPartner):
-    """Partner or higher, and the source object within the key's province.
-
-    The source must expose ``province_codes`` (an iterable of region codes) or
-    ``province_code``. Use it with ``PermissionExtension(..., fail_silently=True)`` on a
-    nullable field, so that out of scope reads as null, like a record that does not exist::
-
-        @strawberry.field(extensions=[PermissionExtension([PartnerInScope()], fail_silently=True)])
-        def profile(self) -> CooperativeProfile | None: ...
-
-    Without a key or with too low a role it still answers UNAUTHENTICATED or FORBIDDEN.
-    """
-
-    def has_permission(self, source: Any, info: Info[Context, Any], **kwargs: Any) -> bool:
-        super().has_permission(source, info, **kwargs)  # raises when the role is too low
-        codes = getattr(source, "province_codes", None)
-        if codes is None:
-            codes = [getattr(source, "province_code", None)]
-        return in_scope(info.context.principal, codes)
+# Mutations with their permission: ``@admin_mutation(description=...)``.
+admin_mutation = partial(strawberry.mutation, permission_classes=[IsAdmin])
+operations_mutation = partial(strawberry.mutation, permission_classes=[IsOperations])

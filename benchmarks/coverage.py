@@ -166,7 +166,7 @@ def main() -> None:
         print("note: the targets are for PostgreSQL; this is SQLite", file=sys.stderr)
     if args.load:
         subprocess.run(
-            [sys.executable, "-m", "shared.cli", "demo", "national", "--no-recompute"], check=True
+            [sys.executable, "-m", "cli", "demo", "national", "--no-recompute"], check=True
         )
     with db.sync_session() as session:
         villages = session.execute(

@@ -184,7 +184,8 @@ def bench(url: str) -> dict[str, float]:
     broker.ensure_broker(settings)
     db = get_database()
 
-    from shared.villages.bundled import BUNDLED_PATH, import_bundled_now
+    from shared.villages.bundled import BUNDLED_PATH
+    from shared.villages.service import import_bundled_now
 
     raw_url = settings.sync_database_url.render_as_string(hide_password=False)
     figures: dict[str, float] = {}

@@ -217,7 +217,7 @@ def main() -> None:
         "KOPDES_GRAPHIQL": "false",
     }
     env.pop("KOPDES_REDIS_URL", None)
-    kopdes = [sys.executable, "-m", "shared.cli"]
+    kopdes = [sys.executable, "-m", "cli"]
     t0 = time.perf_counter()
     subprocess.run([*kopdes, "db", "upgrade"], env=env, check=True, capture_output=True)
     if not args.reuse:

@@ -2,7 +2,8 @@
 
 Actors bind to the global broker when they are declared, so ``worker.actors`` calls
 :func:`ensure_broker` before declaring any. The same actors run on both brokers. Services in
-``shared`` enqueue by actor name (:func:`enqueue`), so they need not import the worker.
+``shared`` enqueue by actor name (:func:`enqueue`), so they need not import the worker; the
+worker that consumes the in-process broker is started by ``worker.embedded``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from typing import Any
 
 import dramatiq
-from dramatiq import Broker, Message, Worker
+from dramatiq import Broker, Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
@@ -34,7 +35,6 @@ DEFAULT_QUEUE = "default"
 
 _lock = threading.Lock()
 _broker: Broker | None = None
-_embedded_worker: Worker | None = None
 
 
 class BrokerUnavailable(RuntimeError):
@@ -112,45 +112,21 @@ def enqueue(
 
 
 def ping_broker() -> None:
-    """Raise if the broker cannot be reached (used by /readyz)."""
+    """Raise if the broker cannot be reached (used by /readyz).
+
+    In-process, the queue is only worth something while a worker consumes it: a running
+    Dramatiq worker leaves a middleware naming itself on its broker.
+    """
     broker = get_broker()
     if isinstance(broker, RedisBroker):
         broker.client.ping()
-    elif _embedded_worker is None:
+    elif not any(getattr(m, "worker", None) is not None for m in broker.middleware):
         raise BrokerUnavailable("the embedded worker is not running")
 
 
-def start_embedded_worker(threads: int) -> Worker:
-    """Run a real Dramatiq worker in threads of this process (embedded runtime)."""
-    global _embedded_worker
-    import worker.actors  # noqa: F401  (declares the actors on the broker)
-
-    with _lock:
-        if _embedded_worker is None:
-            assert _broker is not None
-            _embedded_worker = Worker(_broker, worker_threads=threads, worker_timeout=100)
-            _embedded_worker.start()
-            log.info("embedded worker started with %d threads", threads)
-        return _embedded_worker
-
-
-def stop_embedded_worker() -> None:
-    global _embedded_worker
-    with _lock:
-        worker, _embedded_worker = _embedded_worker, None
-    if worker is not None:
-        worker.stop(timeout=10_000)
-        # A stopped worker leaves its middleware on the broker, which would start consumers
-        # for it on queues declared later; take it off.
-        worker.broker.middleware[:] = [
-            m for m in worker.broker.middleware if getattr(m, "worker", None) is not worker
-        ]
-
-
 def reset_broker() -> None:
-    """Forget the global broker (tests switch between brokers)."""
+    """Forget the global broker (tests switch between brokers). Stop a worker on it first."""
     global _broker
-    stop_embedded_worker()
     with _lock:
         if _broker is not None:
             _broker.close()

@@ -14,8 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Select, Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
+
+# Keys per IN (...) list (SQLite allows 999 bound parameters per statement), and the number of
+# keys above which reading the whole query once is cheaper than many such lists.
+_IN_CHUNK = 900
+_WHOLE_QUERY = 5000
 
 
 def is_postgres(session: Session) -> bool:
@@ -97,6 +102,33 @@ def bulk_update(session: Session, sql: str, rows: Sequence[dict[str, Any]]) -> N
     session.execute(text(sql), [{k: _sqlite_value(v) for k, v in r.items()} for r in rows])
 
 
+def rows_for(
+    session: Session, query: Select[*tuple[Any, ...]], key: Any, values: Sequence[Any]
+) -> list[Any]:
+    """The rows of ``query`` whose ``key`` is among ``values`` (an importer's lookup of what
+    a file names): IN lists of a few hundred keys, or the whole query for many keys."""
+    if not values:
+        return []
+    if len(values) > _WHOLE_QUERY:
+        return list(session.execute(query).all())
+    found: list[Any] = []
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = values[start : start + _IN_CHUNK]
+        found.extend(session.execute(query.where(key.in_(chunk))).all())
+    return found
+
+
+def grouped(
+    session: Session, key: Any, values: Sequence[Any], *columns: Any
+) -> dict[Any, list[tuple[Any, ...]]]:
+    """The ``columns`` of the rows whose ``key`` is among ``values``, by key: what is stored
+    for each record an import names (its links, events, outlets...)."""
+    found: dict[Any, list[tuple[Any, ...]]] = {}
+    for row in rows_for(session, select(key, *columns), key, values):
+        found.setdefault(row[0], []).append(tuple(row[1:]))
+    return found
+
+
 def allocate_ids(session: Session, table: str, count: int, *, exclusive: bool = False) -> list[int]:
     """Reserve ``count`` primary keys, so children can name parents before they are written.
 
@@ -143,6 +175,54 @@ def insert_dicts(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         return
     columns = list(rows[0])
     bulk_insert(session, table.name, columns, ([_plain(r[c]) for c in columns] for r in rows))
+
+
+def insert_new(
+    session: Session, model: type[Any], rows: dict[str, dict[str, Any]]
+) -> dict[str, int]:
+    """Insert new rows given by their natural key (a registry or proposal id), their primary
+    keys drawn first so that their children can name them; returns each key's id."""
+    if not rows:
+        return {}
+    table = table_of(model)
+    ids = dict(zip(rows, allocate_ids(session, table.name, len(rows)), strict=True))
+    insert_dicts(session, table, [{"id": ids[key], **values} for key, values in rows.items()])
+    return ids
+
+
+def update_each(
+    session: Session,
+    model: type[Any],
+    keys: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    *,
+    also: dict[str, Any] | None = None,
+) -> None:
+    """Update one stored row per dict, in one executemany: the ``keys`` columns find it, the
+    dict's other columns are its new values; ``also`` sets the same values (or SQL
+    expressions) on every one."""
+    if not rows:
+        return
+    table = table_of(model)
+    columns = [c for c in rows[0] if c not in keys]
+    session.execute(
+        update(table)
+        .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+        .values({**{c: bindparam(f"v_{c}") for c in columns}, **(also or {})}),
+        [{**{f"k_{k}": r[k] for k in keys}, **{f"v_{c}": r[c] for c in columns}} for r in rows],
+    )
+
+
+def delete_each(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Delete the stored rows matching each dict's columns, in one executemany."""
+    if not rows:
+        return
+    table = table_of(model)
+    keys = list(rows[0])
+    session.execute(
+        delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys)),
+        [{f"k_{k}": r[k] for k in keys} for r in rows],
+    )
 
 
 def table_of(model: type[Any]) -> Table:

@@ -15,6 +15,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
+from shared.rates import parse_rate
+
 DEFAULT_SQLITE_PATH = Path("var") / "kopdes.db"
 
 
@@ -121,8 +123,6 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _rate_is_parseable(cls, value: str) -> str:
-        from shared.access.ratelimit import parse_rate
-
         parse_rate(value)  # raises ValueError naming what is wrong
         return value
 

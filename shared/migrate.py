@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -25,23 +26,21 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    config = alembic_config(settings)
-    engine = make_sync_engine(settings)
-    try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
-    finally:
-        engine.dispose()
+    _migrate(settings, command.upgrade, revision)
 
 
 def downgrade(settings: Settings, revision: str) -> None:
+    _migrate(settings, command.downgrade, revision)
+
+
+def _migrate(settings: Settings, move: Callable[[Config, str], None], revision: str) -> None:
+    """Move the schema to ``revision`` in one transaction of a connection of our own."""
     config = alembic_config(settings)
     engine = make_sync_engine(settings)
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.downgrade(config, revision)
+            move(config, revision)
     finally:
         engine.dispose()
 

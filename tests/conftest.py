@@ -142,7 +142,8 @@ def db(settings: object) -> Iterator[object]:
 @pytest.fixture
 def worker(db: object) -> Iterator[object]:
     """A real Dramatiq worker, in threads of this process, on the session's broker."""
-    from shared.broker import start_embedded_worker, stop_embedded_worker
+    from worker.embedded import start as start_embedded_worker
+    from worker.embedded import stop as stop_embedded_worker
 
     yield start_embedded_worker(threads=2)
     stop_embedded_worker()

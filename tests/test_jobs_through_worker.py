@@ -47,7 +47,7 @@ async def test_api_mutation_runs_on_the_in_process_worker(
 def test_worker_command_refuses_to_start_without_redis() -> None:
     env = {k: v for k, v in os.environ.items() if k != "KOPDES_REDIS_URL"}
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "worker"],
+        [sys.executable, "-m", "cli", "worker"],
         env=env,
         capture_output=True,
         text=True,
@@ -76,7 +76,7 @@ async def test_api_mutation_runs_on_a_kopdes_worker_process(
         "dramatiq_prom_db": str(os.environ.get("TMPDIR", "/tmp")) + f"/kopdes-prom-{metrics_port}",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "worker", "--processes", "1", "--threads", "1"],
+        [sys.executable, "-m", "cli", "worker", "--processes", "1", "--threads", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

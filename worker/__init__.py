@@ -1,1 +1,1 @@
-"""The Dramatiq worker: turns messages into calls of services in ``shared``."""
+"""The Dramatiq worker: turns messages into job runs of flows in ``shared``."""

@@ -1,17 +1,52 @@
 """Every actor, declared on the broker of the current settings.
 
-Actors take ids, never payloads, and hand the work to services in ``shared``: a message that
-arrives twice finds its job already claimed or finished (see ``shared.jobs``). This module is
-what ``kopdes worker`` (and the embedded worker) loads; each area keeps its actors in a module
-of its own, imported here once the broker is installed.
+An actor takes a job id, never a payload, and hands it with its kind's flow to the job runner
+(``shared.jobs.runner``): the runner claims the job (a message that arrives twice finds it
+claimed or finished), runs the flow and records the outcome. This module is what
+``kopdes worker`` (and the embedded worker) loads.
 """
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
+import dramatiq
+
 from shared.broker import ensure_broker
+from shared.coverage.flow import COVERAGE_RECOMPUTE
+from shared.db import get_database
+from shared.jobs import actors, store
+from shared.jobs.runner import JobFailed, run_claimed
+from shared.registry.flow import REGISTRY_IMPORT
+from shared.villages.flow import VILLAGE_IMPORT
 
 ensure_broker()
 
-from worker import common, coverage, registry, villages  # noqa: E402
+# JobFailed is final (bad input, a conflict); anything else is retried, backing off 1-60 s.
+job_actor = partial(dramatiq.actor, max_retries=3, throws=(JobFailed,))
 
-__all__ = ["common", "coverage", "registry", "villages"]
+
+@job_actor(actor_name=actors.VILLAGE_IMPORT)
+def import_villages(job_id: int) -> None:
+    """Import an edition of the official village list (job kind ``villages``)."""
+    run_claimed(get_database(), job_id, VILLAGE_IMPORT)
+
+
+@job_actor(actor_name=actors.REGISTRY_IMPORT)
+def import_cooperatives(job_id: int) -> None:
+    """Import a registry or proposals file (job kind ``cooperatives``)."""
+    run_claimed(get_database(), job_id, REGISTRY_IMPORT)
+
+
+@job_actor(actor_name=actors.COVERAGE_RECOMPUTE)
+def recompute_coverage(job_id: int) -> None:
+    """Recalculate all coverage figures (job kind ``coverage``)."""
+    run_claimed(get_database(), job_id, COVERAGE_RECOMPUTE)
+
+
+@dramatiq.actor(actor_name=actors.JOB_GAVE_UP, max_retries=0)
+def job_gave_up(message: dict[str, Any], exception: dict[str, Any]) -> None:
+    """Failure callback: a job whose retries are spent is marked failed with the reason."""
+    job_id = message["args"][0]
+    store.give_up(get_database(), job_id, f"{exception.get('type')}: {exception.get('message')}")

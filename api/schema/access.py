@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, cast
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -15,18 +16,27 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.auth import actor_for
 from api.context import Context
 from api.errors import bad_input, not_found
 from api.pagination import Connection, build_connection, decode_cursor, page_size
-from api.permissions import IsAdmin
-from api.schema.common import db_int
+from api.permissions import IsAdmin, admin_mutation
+from api.schema.common import actor_of, db_int
+from api.schema.user_errors import argument_error
 from shared.access import keys
-from shared.access.auditlog import AuditFilter, audit_page
+from shared.audit import Actor
+from shared.audit.reader import AuditFilter, audit_page
+from shared.copying import fields_from
 from shared.db import Database
+from shared.errors import ServiceError
 from shared.models import ApiKey as ApiKeyModel
 from shared.models import AuditEntry as AuditEntryModel
 from shared.models import Role
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# The key service names two fields after the CLI's options: the input's names for them.
+KEY_INPUT_NAMES = {"province": "provinceCode", "expires": "expiresAt"}
 
 
 @strawberry.enum(description="What a key may do; each role includes the ones before it.")
@@ -58,17 +68,11 @@ class ApiKeyType:
     def from_model(cls, key: ApiKeyModel, now: datetime | None = None) -> ApiKeyType:
         now = now or datetime.now().astimezone()
         expired = key.expires_at is not None and key.expires_at <= now
-        return cls(
+        return fields_from(
+            cls,
+            key,
             id=strawberry.ID(str(key.id)),
-            prefix=key.prefix,
-            name=key.name,
             role=ApiKeyRole(key.role.value),
-            province_code=key.province_code,
-            created_at=key.created_at,
-            created_by=key.created_by,
-            expires_at=key.expires_at,
-            last_used_at=key.last_used_at,
-            revoked_at=key.revoked_at,
             active=key.revoked_at is None and not expired,
         )
 
@@ -106,17 +110,12 @@ class AuditEntryType:
 
     @classmethod
     def from_model(cls, entry: AuditEntryModel) -> AuditEntryType:
-        return cls(
+        key_id = entry.api_key_id
+        return fields_from(
+            cls,
+            entry,
             id=strawberry.ID(str(entry.id)),
-            at=entry.at,
-            actor=entry.actor,
-            api_key_id=None if entry.api_key_id is None else strawberry.ID(str(entry.api_key_id)),
-            operation=entry.operation,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            before=cast(JSON, entry.before),
-            after=cast(JSON, entry.after),
-            request_id=entry.request_id,
+            api_key_id=None if key_id is None else strawberry.ID(str(key_id)),
         )
 
 
@@ -139,16 +138,7 @@ class AuditLogFilter:
             key_id = db_int(str(self.api_key_id))
             if key_id is None:
                 raise bad_input("`apiKeyId` is not a key id", argument="filter.apiKeyId")
-        return AuditFilter(
-            operation=self.operation,
-            target_type=self.target_type,
-            target_id=self.target_id,
-            api_key_id=key_id,
-            actor=self.actor,
-            request_id=self.request_id,
-            since=self.since,
-            until=self.until,
-        )
+        return fields_from(AuditFilter, self, api_key_id=key_id)
 
 
 def _in_transaction(db: Database, work: Any, *args: Any, **kwargs: Any) -> Any:
@@ -156,7 +146,7 @@ def _in_transaction(db: Database, work: Any, *args: Any, **kwargs: Any) -> Any:
         return work(session, *args, **kwargs)
 
 
-def _create(session: Session, actor: Any, data: CreateApiKeyInput) -> tuple[ApiKeyType, str]:
+def _create(session: Session, actor: Actor, data: CreateApiKeyInput) -> tuple[ApiKeyType, str]:
     issued = keys.create_key(
         session,
         actor,
@@ -168,7 +158,7 @@ def _create(session: Session, actor: Any, data: CreateApiKeyInput) -> tuple[ApiK
     return ApiKeyType.from_model(issued.key), issued.token
 
 
-def _revoke(session: Session, actor: Any, key_id: int) -> ApiKeyType:
+def _revoke(session: Session, actor: Actor, key_id: int) -> ApiKeyType:
     return ApiKeyType.from_model(keys.revoke_key(session, actor, key_id))
 
 
@@ -213,51 +203,37 @@ class AccessQuery:
             before_id=before_id,
         )
         return build_connection(
-            page.entries,
-            size,
-            key=lambda entry: [entry.id],
-            node=AuditEntryType.from_model,
-            after_given=after is not None,
+            page.entries, size, lambda entry: [entry.id], AuditEntryType.from_model, after=after
         )
+
+
+async def _key_change(
+    info: Info[Context, None], work: Callable[[Session, Actor, T], R], argument: T
+) -> R:
+    """A key change in one transaction. A refusal is an error of the request, naming the
+    argument: the published result types of these mutations carry no ``userErrors``."""
+    try:
+        return await run_in_threadpool(
+            _in_transaction, info.context.db, work, actor_of(info), argument
+        )
+    except ServiceError as exc:
+        raise argument_error(exc, "input", KEY_INPUT_NAMES) from None
 
 
 @strawberry.type
 class AccessMutation:
-    @strawberry.mutation(
-        permission_classes=[IsAdmin],
-        description="Issue an API key. The answer holds its token, the only time it is shown.",
+    @admin_mutation(
+        description="Issue an API key. The answer holds its token, the only time it is shown."
     )
     async def create_api_key(
         self, info: Info[Context, None], input: CreateApiKeyInput
     ) -> CreatedApiKey:
-        actor = actor_for(info.context)
-        try:
-            key, token = await run_in_threadpool(
-                _in_transaction, info.context.db, _create, actor, input
-            )
-        except keys.KeyInputError as exc:
-            raise bad_input(
-                f"{exc.field}: {exc.reason}", argument=f"input.{_graphql_field(exc.field)}"
-            ) from None
+        key, token = await _key_change(info, _create, input)
         return CreatedApiKey(key=key, token=token)
 
-    @strawberry.mutation(
-        permission_classes=[IsAdmin],
-        description="Revoke an API key: it stops working on the next request.",
-    )
+    @admin_mutation(description="Revoke an API key: it stops working on the next request.")
     async def revoke_api_key(self, info: Info[Context, None], id: strawberry.ID) -> ApiKeyType:
         key_id = db_int(str(id))
         if key_id is None:
             raise not_found(f"no API key {id}")
-        actor = actor_for(info.context)
-        try:
-            result: ApiKeyType = await run_in_threadpool(
-                _in_transaction, info.context.db, _revoke, actor, key_id
-            )
-        except keys.KeyNotFound:
-            raise not_found(f"no API key {id}") from None
-        return result
-
-
-def _graphql_field(field: str) -> str:
-    return {"province": "provinceCode", "expires": "expiresAt"}.get(field, field)
+        return await _key_change(info, _revoke, key_id)

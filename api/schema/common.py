@@ -1,13 +1,10 @@
-"""Pieces every part of the schema uses: enums, the Node interface, global ids, user errors.
-
-The domain's enums are registered with Strawberry here (``strawberry.enum`` marks the class
-itself), so schema modules annotate fields with the enums of ``shared.models`` directly.
-"""
+"""Pieces every part of the schema uses: enums, the Node interface, global ids, the actor."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -15,61 +12,31 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.errors import bad_input
+from shared import models
 from shared.audit import Actor
-from shared.cooperatives.errors import ErrorCode, ServiceError
-from shared.models import (
-    CooperativeKind,
-    JobKind,
-    JobPhase,
-    JobStatus,
-    OfficerRole,
-    OutletStatus,
-    OutletType,
-    ProposalStatus,
-    RegionKind,
-    RegionLevel,
-    Scheme,
-    Stage,
-)
 
-strawberry.enum(
-    RegionLevel, name="RegionLevel", description="Level of a region in the official list."
-)
-strawberry.enum(
-    RegionKind,
-    name="RegionKind",
-    description="kabupaten/kota for a regency, desa/kelurahan for a village.",
-)
-strawberry.enum(
-    CooperativeKind,
-    name="CooperativeKind",
-    description="KDMP (Koperasi Desa Merah Putih, in a desa) or KKMP (in a kelurahan).",
-)
-strawberry.enum(
-    Scheme,
-    name="Scheme",
-    description="How the cooperative was formed: new, developed from one, or revitalised.",
-)
-strawberry.enum(
-    Stage,
-    name="Stage",
-    description="Formation stages, in order: deliberation (musdesus) to operational.",
-)
-strawberry.enum(OutletType, name="OutletType", description="Standard business outlets (gerai).")
-strawberry.enum(OutletStatus, name="OutletStatus", description="Whether an outlet operates.")
-strawberry.enum(
-    OfficerRole,
-    name="OfficerRole",
-    description="Board (pengurus) and supervisory (pengawas) roles.",
-)
-strawberry.enum(
-    ProposalStatus,
-    name="ProposalStatus",
-    description="submitted, then approved or rejected; formed once the cooperative exists.",
-)
-strawberry.enum(JobKind, name="JobKind", description="What a job does.")
-strawberry.enum(JobStatus, name="JobStatus", description="Where a job stands.")
-strawberry.enum(JobPhase, name="JobPhase", description="The step a running job is in.")
+# The domain's enums, described for the schema (``strawberry.enum`` marks the class itself,
+# so schema modules annotate fields with the enums of ``shared.models`` directly).
+_ENUMS: dict[type[Enum], str] = {
+    models.RegionLevel: "Level of a region in the official list.",
+    models.RegionKind: "kabupaten/kota for a regency, desa/kelurahan for a village.",
+    models.CooperativeKind: (
+        "KDMP (Koperasi Desa Merah Putih, in a desa) or KKMP (in a kelurahan)."
+    ),
+    models.Scheme: "How the cooperative was formed: new, developed from one, or revitalised.",
+    models.Stage: "Formation stages, in order: deliberation (musdesus) to operational.",
+    models.OutletType: "Standard business outlets (gerai).",
+    models.OutletStatus: "Whether an outlet operates.",
+    models.OfficerRole: "Board (pengurus) and supervisory (pengawas) roles.",
+    models.ProposalStatus: (
+        "submitted, then approved or rejected; formed once the cooperative exists."
+    ),
+    models.JobKind: "What a job does.",
+    models.JobStatus: "Where a job stands.",
+    models.JobPhase: "The step a running job is in.",
+}
+for _enum, _description in _ENUMS.items():
+    strawberry.enum(_enum, name=_enum.__name__, description=_description)
 
 
 @strawberry.interface(description="An object with a global id (Relay); fetch it with `node`.")
@@ -127,45 +94,14 @@ def actor_of(info: Info[Context, Any]) -> Actor:
     )
 
 
-strawberry.enum(
-    ErrorCode,
-    name="UserErrorCode",
-    description="INVALID value, NOT_FOUND reference, CONFLICT with data, STALE_VERSION.",
-)
-
-
-@strawberry.type(description="A refused change: which input field, why, and a stable code.")
-class UserError:
-    code: ErrorCode = strawberry.field(description="Stable code to match on.")
-    field: str | None = strawberry.field(description="The input field at fault (camelCase).")
-    message: str = strawberry.field(description="What is wrong, for people.")
-
-    @classmethod
-    def from_error(cls, error: ServiceError) -> UserError:
-        return cls(code=error.code, field=error.field, message=error.message)
-
-
 JSON = strawberry.scalars.JSON
 
 
 __all__ = [
     "JSON",
-    "CooperativeKind",
-    "ErrorCode",
-    "JobKind",
-    "JobPhase",
-    "JobStatus",
     "Node",
-    "OfficerRole",
-    "OutletStatus",
-    "OutletType",
-    "ProposalStatus",
-    "RegionKind",
-    "RegionLevel",
-    "Scheme",
-    "Stage",
-    "UserError",
     "actor_of",
+    "db_int",
     "global_id",
     "int_id",
     "parse_global_id",

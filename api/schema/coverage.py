@@ -12,6 +12,7 @@ from strawberry.types import Info
 from api import loaders
 from api.context import Context
 from api.errors import bad_input
+from shared.copying import fields_from
 from shared.models import CoverageFigure, CoverageSnapshot, OutletType, RegionLevel
 
 HISTORY_LIMIT = 1000
@@ -38,10 +39,7 @@ class ProposalCounts:
     formed: int = strawberry.field(description="The proposed cooperative was formed.")
 
 
-@strawberry.type(description="Outlets (gerai) of one type.")
-class OutletCount:
-    type: OutletType = strawberry.field(description="The outlet type.")
-    count: int = strawberry.field(description="How many outlets of this type.")
+_PROPOSAL_COUNTS = ("total", "submitted", "approved", "rejected", "formed")
 
 
 @strawberry.type(description="Coverage of one scope (the nation or a region) at one time.")
@@ -73,22 +71,17 @@ class Coverage:
     )
 
 
+@strawberry.type(description="Outlets (gerai) of one type.")
+class OutletCount:
+    type: OutletType = strawberry.field(description="The outlet type.")
+    count: int = strawberry.field(description="How many outlets of this type.")
+
+
 def to_coverage(figure: CoverageFigure | CoverageSnapshot, current_version: int) -> Coverage:
     outlets = figure.outlets or {}
-    return Coverage(
-        scope_code=figure.scope_code,
-        level=figure.level,
-        active_villages=figure.active_villages,
-        desa_count=figure.desa_count,
-        kelurahan_count=figure.kelurahan_count,
-        covered_villages=figure.covered_villages,
-        coverage_percent=figure.coverage_percent,
-        cooperatives=figure.cooperatives,
-        kdmp=figure.kdmp,
-        kkmp=figure.kkmp,
-        mergers=figure.mergers,
-        mockups=figure.mockups,
-        retired_villages_with_cooperatives=figure.retired_villages_with_cooperatives,
+    return fields_from(
+        Coverage,
+        figure,
         funnel=CoverageFunnel(
             covered=figure.covered_villages,
             formed=figure.covered_formed,
@@ -96,19 +89,13 @@ def to_coverage(figure: CoverageFigure | CoverageSnapshot, current_version: int)
             operational=figure.covered_operational,
         ),
         proposals=ProposalCounts(
-            total=figure.proposals_total,
-            submitted=figure.proposals_submitted,
-            approved=figure.proposals_approved,
-            rejected=figure.proposals_rejected,
-            formed=figure.proposals_formed,
+            **{field: getattr(figure, f"proposals_{field}") for field in _PROPOSAL_COUNTS}
         ),
         outlets=[
             OutletCount(type=OutletType(k), count=int(v))
             for k, v in sorted(outlets.items())
             if k in OutletType.__members__
         ],
-        data_version=figure.data_version,
-        computed_at=figure.computed_at,
         stale=figure.data_version < current_version,
     )
 

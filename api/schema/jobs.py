@@ -1,21 +1,27 @@
-"""Import jobs, editions, and the job subscription (operations)."""
+"""Jobs over GraphQL (operations): importing an edition or a registry file, recalculating
+coverage, and watching the jobs; the editions of the official list."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from api import loaders
 from api.context import Context
+from api.errors import not_found
 from api.pagination import Connection, build_connection, decode_cursor, page_size
-from api.permissions import IsOperations
-from api.schema.common import JSON, Node, global_id, int_id
+from api.permissions import IsOperations, operations_mutation
+from api.schema.common import JSON, Node, actor_of, global_id, int_id
 from api.schema.job_diff import (
     SAMPLE_PAGE,
     LevelChanges,
@@ -24,9 +30,17 @@ from api.schema.job_diff import (
     change_sample,
     level_changes,
 )
+from api.schema.user_errors import UserError, user_error
+from api.uploads import save_upload
+from shared.copying import fields_from
+from shared.coverage.schedule import request_coverage_recompute
+from shared.errors import ServiceError
+from shared.jobs.store import FINISHED
 from shared.models import Edition as EditionModel
 from shared.models import ImportJob as ImportJobModel
 from shared.models import JobKind, JobPhase, JobStatus, RegionLevel
+from shared.registry.service import start_cooperative_import
+from shared.villages.service import EditionInfo, start_village_import
 
 # How often the subscription looks at the job row; progress is written in its own short
 # transactions, so a poll sees it as soon as it commits.
@@ -43,14 +57,7 @@ class Edition(Node):
 
 
 def to_edition(row: EditionModel) -> Edition:
-    return Edition(
-        id=global_id("Edition", row.id),
-        label=row.label,
-        decree=row.decree,
-        published_on=row.published_on,
-        imported_at=row.imported_at,
-        is_current=row.is_current,
-    )
+    return fields_from(Edition, row, id=global_id("Edition", row.id))
 
 
 @strawberry.type(description="How far a job has got.")
@@ -99,9 +106,9 @@ def issue_connection(
     return build_connection(
         window,
         size,
-        key=lambda pair: (pair[0],),
-        node=lambda pair: to_issue(pair[1]),
-        after_given=after is not None,
+        lambda pair: (pair[0],),
+        lambda pair: to_issue(pair[1]),
+        after=after,
         count=count,
     )
 
@@ -166,32 +173,18 @@ class ImportJob(Node):
 
 def to_job(job: ImportJobModel) -> ImportJob:
     total = job.rows_total
-    return ImportJob(
+    return fields_from(
+        ImportJob,
+        job,
         id=global_id("ImportJob", job.id),
         database_id=job.id,
-        kind=job.kind,
-        status=job.status,
-        dry_run=job.dry_run,
-        source_name=job.source_name,
-        message=job.message,
-        progress=JobProgress(
-            phase=job.phase,
-            rows_done=job.rows_done,
-            rows_total=total,
-            percent=round(100.0 * job.rows_done / total, 1) if total else None,
-            heartbeat_at=job.heartbeat_at,
+        progress=fields_from(
+            JobProgress, job, percent=round(100.0 * job.rows_done / total, 1) if total else None
         ),
         counts=JSON(job.counts or {}),
         diff=None if job.diff is None else JSON(job.diff),
-        error_count=job.error_count,
-        warning_count=job.warning_count,
-        attempts=job.attempts,
-        requested_by=job.requested_by,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
         timings=JSON(job.timings or {}),
-        finished=job.status in (JobStatus.succeeded, JobStatus.failed),
+        finished=job.status in FINISHED,
         raw_errors=list(job.errors or []),
         raw_warnings=list(job.warnings or []),
         raw_diff=job.diff,
@@ -247,22 +240,8 @@ class JobQuery:
         rows = await loaders.scalars(
             info.context, stmt.order_by(ImportJobModel.id.desc()).limit(size + 1)
         )
-        ctx = info.context
-
-        async def count() -> int:
-            result = await loaders.fetch_rows(
-                ctx, select(func.count()).select_from(ImportJobModel).where(*conditions)
-            )
-            return int(result[0][0])
-
-        return build_connection(
-            rows,
-            size,
-            key=lambda r: (r.id,),
-            node=to_job,
-            after_given=after is not None,
-            count=count,
-        )
+        count = loaders.counter(info.context, ImportJobModel, conditions)
+        return build_connection(rows, size, lambda r: (r.id,), to_job, after=after, count=count)
 
     @strawberry.field(
         description="One job with progress, diff and errors (operations).",
@@ -289,16 +268,97 @@ class JobSubscription:
         while True:
             job = await load_job(info.context, job_id)
             if job is None:
-                from api.errors import not_found
-
                 raise not_found(f"no job has id {id}")
             state = (job.status, job.phase, job.rows_done, job.rows_total, job.message)
             if state != last:
                 last = state
                 yield to_job(job)
-            if job.status in (JobStatus.succeeded, JobStatus.failed):
+            if job.status in FINISHED:
                 return
             await asyncio.sleep(POLL_SECONDS)
 
 
-__all__ = ["Edition", "ImportJob", "JobQuery", "JobSubscription", "to_job"]
+@strawberry.input(description="Which edition an uploaded village list is.")
+class EditionInput:
+    label: str = strawberry.field(description='Unique label, e.g. "2025".')
+    decree: str | None = strawberry.field(default=None, description="The decree's number.")
+    published_on: date | None = strawberry.field(default=None, description="Adoption date.")
+
+
+@strawberry.type(description="The outcome of starting a job.")
+class ImportJobPayload:
+    job: ImportJob | None = strawberry.field(description="The queued job; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused; empty if not.")
+
+
+@strawberry.type
+class JobMutation:
+    @operations_mutation(description="Queue a recalculation of all coverage figures (operations).")
+    async def recompute_coverage(self, info: Info[Context, Any]) -> ImportJobPayload:
+        ctx = info.context
+        job = await run_in_threadpool(request_coverage_recompute, ctx.db, actor=actor_of(info))
+        return ImportJobPayload(job=to_job(job), user_errors=[])
+
+    @operations_mutation(
+        description=(
+            "Upload an edition of the official list (a ZIP of the four CSVs, or one file per"
+            " call) and queue its import; dryRun checks and compares without writing."
+        )
+    )
+    async def start_village_import(
+        self,
+        info: Info[Context, Any],
+        file: Upload,
+        edition: EditionInput,
+        dry_run: bool = False,
+        mapping: Annotated[
+            Upload | None,
+            strawberry.argument(
+                description=(
+                    "CSV old_code,new_code for re-coded villages: their cooperatives and"
+                    " proposals move."
+                )
+            ),
+        ] = None,
+    ) -> ImportJobPayload:
+        ctx = info.context
+        with tempfile.TemporaryDirectory(prefix="kopdes-upload-") as tmp:
+            folder = Path(tmp)
+            source = await save_upload(file, folder)
+            mapping_path = None
+            if mapping is not None:
+                (folder / "mapping").mkdir()
+                mapping_path = await save_upload(mapping, folder / "mapping")
+            try:
+                job = await run_in_threadpool(
+                    lambda: start_village_import(
+                        ctx.db,
+                        [source],
+                        edition=EditionInfo(edition.label, edition.decree, edition.published_on),
+                        mapping=mapping_path,
+                        dry_run=dry_run,
+                        actor=actor_of(info),
+                    )
+                )
+            except ServiceError as exc:
+                return ImportJobPayload(job=None, user_errors=[user_error(exc)])
+        return ImportJobPayload(job=to_job(job), user_errors=[])
+
+    @operations_mutation(
+        description="Upload a registry snapshot (CSV or XLSX) and queue its import (operations)."
+    )
+    async def start_cooperative_import(
+        self, info: Info[Context, Any], file: Upload, dry_run: bool = False
+    ) -> ImportJobPayload:
+        ctx = info.context
+        with tempfile.TemporaryDirectory(prefix="kopdes-upload-") as tmp:
+            source = await save_upload(file, Path(tmp))
+            job = await run_in_threadpool(
+                lambda: start_cooperative_import(
+                    ctx.db, source, actor_of(info), dry_run=dry_run, source_name=source.name
+                )
+            )
+        return ImportJobPayload(job=to_job(job), user_errors=[])
+
+
+__all__ = ["Edition", "ImportJob", "JobMutation", "JobQuery", "JobSubscription", "to_job"]

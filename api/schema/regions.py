@@ -22,34 +22,23 @@ from api.pagination import (
 from api.schema.common import Node, global_id
 from api.schema.coverage import Coverage, coverage_of
 from shared.cooperatives.queries import like_pattern, region_code_clause
+from shared.copying import fields_from
 from shared.models import Region as RegionModel
-from shared.models import RegionKind, RegionLevel, level_of_code
-from shared.villages.service import retired_with_cooperative
+from shared.models import RegionKind, RegionLevel, codes_above, level_of_code
+from shared.villages.queries import retired_with_cooperative
 
 if TYPE_CHECKING:
-    from api.schema.cooperatives import Cooperative
+    from api.schema.cooperatives.types import Cooperative
 
 NodeT = TypeVar("NodeT")
 
-CHILD_LEVEL = {
-    RegionLevel.province: RegionLevel.regency,
-    RegionLevel.regency: RegionLevel.district,
-    RegionLevel.district: RegionLevel.village,
-}
+RETIRED_WITH_COOPERATIVES = (
+    "Villages retired from the official list that still have a cooperative:"
+    " the cooperatives to re-attach to a current village."
+)
 # Most children under one parent in the official list: districts per regency and villages per
 # district stay below this, so a drill-down needs no second page.
 CHILDREN_PAGE = 100
-LEVEL_TYPE = {
-    RegionLevel.province: "Province",
-    RegionLevel.regency: "Regency",
-    RegionLevel.district: "District",
-    RegionLevel.village: "Village",
-}
-
-
-def ancestor_codes(code: str) -> list[str]:
-    """Codes of the regions above, province first (they are prefixes of the code)."""
-    return [code[:n] for n in (2, 5, 8) if len(code) > n]
 
 
 @strawberry.interface(
@@ -66,7 +55,7 @@ class Region(Node):
 
     @strawberry.field(description="The region directly above; null for a province.")
     async def parent(self, info: Info[Context, Any]) -> Region | None:
-        codes = ancestor_codes(self.code)
+        codes = codes_above(self.code)
         if not codes:
             return None
         row = await loaders.region_by_code(info.context).load(codes[-1])
@@ -74,7 +63,7 @@ class Region(Node):
 
     @strawberry.field(description="Every region above, province first.")
     async def ancestors(self, info: Info[Context, Any]) -> list[Region]:
-        rows = await loaders.region_by_code(info.context).load_many(ancestor_codes(self.code))
+        rows = await loaders.region_by_code(info.context).load_many(codes_above(self.code))
         return [to_region(r) for r in rows if r is not None]
 
     @strawberry.field(
@@ -119,14 +108,7 @@ class Region(Node):
         async def count() -> int:
             return await loaders.children_count(ctx).load((row_id, include_retired))
 
-        return build_connection(
-            rows,
-            size,
-            key=lambda r: (r.code,),
-            node=to_region,
-            after_given=after is not None,
-            count=count,
-        )
+        return build_connection(rows, size, _by_code, to_region, after=after, count=count)
 
 
 @strawberry.type(description="A province (provinsi).")
@@ -134,14 +116,14 @@ class Province(Region):
     pass
 
 
-@strawberry.type(description="A regency (kabupaten) or city (kota).")
-class Regency(Region):
-    kind: RegionKind = strawberry.field(description="kabupaten or kota.")
-
-
 @strawberry.type(description="A district (kecamatan).")
 class District(Region):
     pass
+
+
+@strawberry.type(description="A regency (kabupaten) or city (kota).")
+class Regency(Region):
+    kind: RegionKind = strawberry.field(description="kabupaten or kota.")
 
 
 @strawberry.type(description="A village: a desa (rural) or kelurahan (urban).")
@@ -152,8 +134,9 @@ class Village(Region):
     @strawberry.field(description="Cooperatives covering this village (at most one, usually).")
     async def cooperatives(
         self, info: Info[Context, Any]
-    ) -> list[Annotated[Cooperative, strawberry.lazy("api.schema.cooperatives")]]:
-        from api.schema.cooperatives import to_cooperative, visible_code
+    ) -> list[Annotated[Cooperative, strawberry.lazy("api.schema.cooperatives.types")]]:
+        # Cooperatives and villages refer to each other: a lazy type, and a late import.
+        from api.schema.cooperatives.types import to_cooperative, visible_code
 
         if not visible_code(info, self.code):
             return []
@@ -162,48 +145,24 @@ class Village(Region):
 
 
 def to_region(row: RegionModel) -> Region:
-    gid = global_id(LEVEL_TYPE[row.level], row.code)
-    retired = row.retired_edition_id is not None
-    match row.level:
-        case RegionLevel.province:
-            return Province(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-            )
-        case RegionLevel.regency:
-            return Regency(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-                kind=row.kind or RegionKind.kabupaten,
-            )
-        case RegionLevel.district:
-            return District(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-            )
-        case _:
-            return Village(
-                id=gid,
-                code=row.code,
-                name=row.name,
-                level=row.level,
-                retired=retired,
-                row_id=row.id,
-                kind=row.kind or RegionKind.desa,
-                customary=row.customary,
-            )
+    cls = _TYPE_OF_LEVEL[row.level]
+    return fields_from(
+        cls,
+        row,
+        id=global_id(cls.__name__, row.code),
+        retired=row.retired_edition_id is not None,
+        row_id=row.id,
+        # Every regency and village row has its kind (a CHECK constraint holds them to it).
+        kind=row.kind or (RegionKind.kabupaten if cls is Regency else RegionKind.desa),
+    )
+
+
+_TYPE_OF_LEVEL: dict[RegionLevel, type[Region]] = {
+    RegionLevel.province: Province,
+    RegionLevel.regency: Regency,
+    RegionLevel.district: District,
+    RegionLevel.village: Village,
+}
 
 
 def to_village(row: RegionModel) -> Village:
@@ -264,12 +223,7 @@ class RegionQuery:
             conditions.append(func.lower(RegionModel.name).like(like_pattern(search), escape="\\"))
         return await _page_by_code(info, conditions, first, after, to_region)
 
-    @strawberry.field(
-        description=(
-            "Villages retired from the official list that still have a cooperative:"
-            " the cooperatives to re-attach to a current village."
-        )
-    )
+    @strawberry.field(description=RETIRED_WITH_COOPERATIVES)
     async def retired_villages_with_cooperatives(
         self,
         info: Info[Context, Any],
@@ -296,12 +250,9 @@ async def _page_by_code(
     ctx = info.context
     rows = await loaders.scalars(ctx, stmt.order_by(RegionModel.code).limit(size + 1))
 
-    async def count() -> int:
-        result = await loaders.fetch_rows(
-            ctx, select(func.count()).select_from(RegionModel).where(*conditions)
-        )
-        return int(result[0][0])
+    count = loaders.counter(ctx, RegionModel, conditions)
+    return build_connection(rows, size, _by_code, node, after=after, count=count)
 
-    return build_connection(
-        rows, size, key=lambda r: (r.code,), node=node, after_given=after is not None, count=count
-    )
+
+def _by_code(row: RegionModel) -> tuple[str]:
+    return (row.code,)

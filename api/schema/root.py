@@ -1,7 +1,8 @@
 """Root types, assembled from the query, mutation and subscription mixins of each area.
 
-Other areas add their mixins to the base-class lists below (e.g. access control's
-``AccessQuery``/``AccessMutation``).
+Each area keeps its types, queries and mutations together (``cooperatives``, ``proposals``,
+``jobs``, ``access``...) and adds its mixins to the base-class lists below; their order is the
+order of the fields in the published schema.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from api import loaders
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.guards import guard_extensions
-from api.limits import AccessGuard
 from api.permissions import IsOperations
 from api.schema.access import AccessMutation, AccessQuery
 from api.schema.common import Node, db_int, parse_global_id
-from api.schema.cooperatives import CooperativeQuery, cooperative_by_id
+from api.schema.cooperatives.mutations import CooperativeMutation
+from api.schema.cooperatives.queries import CooperativeQuery, cooperative_by_id
 from api.schema.coverage import CoverageQuery
-from api.schema.jobs import JobQuery, JobSubscription, load_job, to_edition, to_job
-from api.schema.mutations import OperationsMutation, StewardMutation
-from api.schema.proposals import ProposalQuery, proposal_rows, to_proposal
+from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to_edition, to_job
+from api.schema.proposals import ProposalMutation, ProposalQuery, proposal_rows, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
 from api.schema.viewer import ViewerQuery
 from shared.models import Edition as EditionModel
@@ -71,7 +71,7 @@ class Query(
 
 
 @strawberry.type(description="Changes: imports and recalculation (operations), data (admin).")
-class Mutation(OperationsMutation, StewardMutation, AccessMutation):
+class Mutation(JobMutation, CooperativeMutation, ProposalMutation, AccessMutation):
     pass
 
 
@@ -81,8 +81,7 @@ class Subscription(JobSubscription):
 
 
 def schema_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    # AccessGuard after the guards: it reads ValidationCache's answer (see api.limits).
-    return [*guard_extensions(), AccessGuard, MaskUnexpectedErrors]
+    return [*guard_extensions(), MaskUnexpectedErrors]
 
 
 class KopdesSchema(strawberry.Schema):

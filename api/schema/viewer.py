@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from api.auth import rate_limit_of
 from api.context import Context
-from api.limits import settings_of
+from api.guards import settings_of
 
 
 @strawberry.enum(

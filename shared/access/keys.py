@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from shared import audit
+from shared.errors import InvalidInput, NotFound
 from shared.models import ApiKey, Region, RegionLevel, Role
 
 TOKEN_SCHEME = "kdp"  # noqa: S105  (a public marker, not a secret)
@@ -35,16 +36,12 @@ _DURATION_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedel
 _PROVINCE_RE = re.compile(r"^\d{2}$")
 
 
-class KeyInputError(ValueError):
-    """Bad input for a key change, naming the field and the reason."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+class KeyInputError(InvalidInput):
+    """Bad input for a key change. Its fields are named after the CLI's options (``province``,
+    ``expires``), which the API maps to its own names."""
 
 
-class KeyNotFound(LookupError):
+class KeyNotFound(NotFound):
     """No key with that id or prefix."""
 
 
@@ -220,7 +217,7 @@ def find_key(session: Session, ref: int | str) -> ApiKey:
         prefix = ref.removeprefix(f"{TOKEN_SCHEME}_").split("_", 1)[0]
         key = session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
     if key is None:
-        raise KeyNotFound(f"no API key {ref}")
+        raise KeyNotFound(None, f"no API key {ref}")
     return key
 
 

@@ -1,4 +1,4 @@
-"""Read-side SQL for cooperatives and proposals: filters, scopes and orderings.
+"""Read-side SQL for cooperatives: filters, scopes and orderings.
 
 The API and the CLI build lists from these clauses so that "in region 64.72" or "ready for
 financing" means the same everywhere.
@@ -9,23 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from shared.cooperatives.financing import financing_ready_clause
 from shared.models import (
     Cooperative,
     CooperativeKind,
     CooperativeVillage,
     Outlet,
     OutletType,
-    Proposal,
-    ProposalStatus,
     Region,
     Scheme,
     Stage,
 )
-from shared.readiness import financing_ready_clause
 
 
 def region_code_clause(code: str) -> ColumnElement[bool]:
@@ -138,30 +136,3 @@ def cooperative_conditions(
     if scoped is not None:
         conditions.append(scoped)
     return conditions
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalFilter:
-    region_code: str | None = None
-    status: ProposalStatus | None = None
-
-
-def proposal_conditions(f: ProposalFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    code = f.region_code
-    if code:
-        if len(code) == 2:
-            conditions.append(Proposal.province_code == code)
-        elif len(code) == 5:
-            conditions.append(Proposal.regency_code == code)
-        elif len(code) == 8:
-            conditions.append(Proposal.district_code == code)
-        else:
-            conditions.append(Proposal.region_id.in_(select(Region.id).where(Region.code == code)))
-    if f.status is not None:
-        conditions.append(Proposal.status == f.status)
-    return conditions
-
-
-def all_of(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool] | None:
-    return and_(*conditions) if conditions else None

@@ -1,13 +1,12 @@
-"""One-by-one writes of cooperatives and proposals, for data stewards.
+"""Cooperatives one at a time, for data stewards: register, update, stages, outlets, villages.
 
 Every function takes the caller's Session and never commits: the API (or CLI) owns the
 transaction, so the change, its audit row and the data-version bump commit together or not
-at all. Refusals raise :class:`~shared.cooperatives.errors.ServiceError` naming the field.
+at all. Refusals raise :class:`~shared.errors.ServiceError` naming the field.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -16,20 +15,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.audit import Actor, record
-from shared.cooperatives.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from shared.coverage.schedule import note_change
+from shared.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from shared.models import (
     OUTLET_KBLI,
+    PROFILE_COLUMNS,
     STAGE_ORDER,
+    VILLAGE_CODE,
     Cooperative,
     CooperativeKind,
     CooperativeVillage,
     Outlet,
     OutletStatus,
     OutletType,
-    Proposal,
-    ProposalStatus,
-    ProposalVillage,
     Region,
     RegionKind,
     RegionLevel,
@@ -39,41 +37,12 @@ from shared.models import (
     utcnow,
 )
 
-# [0-9] and \Z, not \d and $: \d takes other scripts' digits, $ a trailing newline.
-VILLAGE_CODE = re.compile(r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}\Z")
-REGION_CODE = re.compile(r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z")
-
 # Columns a steward may change with update_cooperative; identifiers unique in the table are
 # checked up front so that a clash names the field instead of failing at flush.
 UPDATABLE = frozenset(
-    {
-        "name",
-        "scheme",
-        "is_mockup",
-        "registry_id",
-        "sk_ahu_number",
-        "sk_ahu_date",
-        "akta_number",
-        "akta_date",
-        "notary_name",
-        "nik_koperasi",
-        "nib",
-        "npwp",
-        "bank_name",
-        "bank_account_number",
-        "business_proposal_approved_on",
-        "member_count",
-    }
+    {"name", "scheme", "is_mockup", "registry_id", *PROFILE_COLUMNS, "member_count"}
 )
 UNIQUE_IDENTIFIERS = ("registry_id", "sk_ahu_number", "nik_koperasi", "nib", "npwp")
-
-# Allowed decisions from each status; formed and rejected are final.
-PROPOSAL_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
-    ProposalStatus.submitted: frozenset({ProposalStatus.approved, ProposalStatus.rejected}),
-    ProposalStatus.approved: frozenset({ProposalStatus.formed, ProposalStatus.rejected}),
-    ProposalStatus.rejected: frozenset(),
-    ProposalStatus.formed: frozenset(),
-}
 
 
 def _jsonable(value: Any) -> Any:
@@ -100,13 +69,13 @@ def get_cooperative(session: Session, cooperative_id: int, *, field: str = "id")
 def _check_version(coop: Cooperative, expected_version: int | None) -> None:
     if expected_version is not None and coop.version != expected_version:
         raise StaleVersion(
-            "expectedVersion",
+            "expected_version",
             f"the cooperative is at version {coop.version}, not {expected_version};"
             " read it again and retry",
         )
 
 
-def _clean_name(value: str | None, field: str) -> str:
+def clean_name(value: str | None, field: str) -> str:
     name = (value or "").strip()
     if not name:
         raise InvalidInput(field, "must not be empty")
@@ -115,15 +84,15 @@ def _clean_name(value: str | None, field: str) -> str:
     return name
 
 
-def _villages_by_code(
-    session: Session, codes: Sequence[str], *, field: str = "villageCodes"
+def villages_by_code(
+    session: Session, codes: Sequence[str], *, field: str = "village_codes"
 ) -> list[Region]:
     """Active villages for the codes, in the given order; names the first bad code."""
     if not codes:
         raise InvalidInput(field, "give at least one village code")
     seen: set[str] = set()
     for i, code in enumerate(codes):
-        if not VILLAGE_CODE.match(code):
+        if not VILLAGE_CODE.fullmatch(code):
             raise InvalidInput(
                 f"{field}[{i}]", f"{code!r} is not a village code like 64.72.05.1003"
             )
@@ -173,7 +142,7 @@ def _kind_for(villages: Sequence[Region], kind: CooperativeKind | None) -> Coope
     # KDMP in a desa, KKMP in a kelurahan (Inpres 9/2025); a merger spans one kind.
     kinds = {v.kind for v in villages}
     if len(kinds) > 1:
-        raise InvalidInput("villageCodes", "a cooperative covers desa or kelurahan, not both")
+        raise InvalidInput("village_codes", "a cooperative covers desa or kelurahan, not both")
     derived = CooperativeKind.kkmp if kinds == {RegionKind.kelurahan} else CooperativeKind.kdmp
     if kind is not None and kind != derived:
         raise InvalidInput(
@@ -204,19 +173,19 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "name":
-            value = _clean_name(value, "name")
+            value = clean_name(value, "name")
         elif name == "scheme":
             value = Scheme(value)
         elif name == "is_mockup":
             value = bool(value)
         elif name == "member_count":
             if value is not None and value < 0:
-                raise InvalidInput("memberCount", "must not be negative")
+                raise InvalidInput("member_count", "must not be negative")
         elif isinstance(value, str):
             value = value.strip() or None
         cleaned[name] = value
     if cleaned.get("nik_koperasi") and not str(cleaned["nik_koperasi"]).isdigit():
-        raise InvalidInput("nikKoperasi", "must be digits only")
+        raise InvalidInput("nik_koperasi", "must be digits only")
     if cleaned.get("nib") and not str(cleaned["nib"]).isdigit():
         raise InvalidInput("nib", "must be digits only")
     return cleaned
@@ -236,14 +205,14 @@ def register_cooperative(
     registry_id: str | None = None,
 ) -> Cooperative:
     """Create a cooperative covering the given villages, with its first stage event."""
-    clean_name = _clean_name(name, "name")
-    villages = _villages_by_code(session, village_codes)
-    _ensure_unlinked(session, villages, field="villageCodes")
+    name = clean_name(name, "name")
+    villages = villages_by_code(session, village_codes)
+    _ensure_unlinked(session, villages, field="village_codes")
     coop_kind = _kind_for(villages, kind)
     registry_id = (registry_id or "").strip() or None
     _ensure_unique(session, {"registry_id": registry_id}, None)
     coop = Cooperative(
-        name=clean_name,
+        name=name,
         kind=coop_kind,
         scheme=scheme,
         stage=stage,
@@ -321,7 +290,7 @@ def record_stage(
     coop = get_cooperative(session, cooperative_id)
     _check_version(coop, expected_version)
     if reached_on is not None and reached_on > date.today():
-        raise InvalidInput("reachedOn", f"{reached_on.isoformat()} is in the future")
+        raise InvalidInput("reached_on", f"{reached_on.isoformat()} is in the future")
     event = session.execute(
         select(StageEvent).where(StageEvent.cooperative_id == coop.id, StageEvent.stage == stage)
     ).scalar_one_or_none()
@@ -365,7 +334,7 @@ def add_outlet(
     opened_on: date | None = None,
 ) -> Outlet:
     """Add a business outlet (gerai); its KBLI code must be one of its type's."""
-    coop = get_cooperative(session, cooperative_id, field="cooperativeId")
+    coop = get_cooperative(session, cooperative_id, field="cooperative_id")
     allowed = OUTLET_KBLI[outlet_type]
     kbli = (kbli or "").strip() or None
     if kbli is None and len(allowed) == 1:
@@ -414,7 +383,7 @@ def link_villages(
     expected_version: int | None = None,
 ) -> Cooperative:
     """Add villages to a cooperative (a merger) or take them off; at least one must remain."""
-    coop = get_cooperative(session, cooperative_id, field="cooperativeId")
+    coop = get_cooperative(session, cooperative_id, field="cooperative_id")
     _check_version(coop, expected_version)
     if not link and not unlink:
         raise InvalidInput("link", "give villages to link or to unlink")
@@ -429,7 +398,7 @@ def link_villages(
         if code not in current:
             raise NotFound(f"unlink[{i}]", f"village {code} is not linked to this cooperative")
     to_link = [c for c in link if c not in current]
-    villages = _villages_by_code(session, to_link, field="link") if to_link else []
+    villages = villages_by_code(session, to_link, field="link") if to_link else []
     _ensure_unlinked(session, villages, field="link", allow=coop.id)
     remaining = (set(current) - set(unlink)) | {v.code for v in villages}
     if not remaining:
@@ -462,119 +431,3 @@ def link_villages(
     )
     note_change(session)
     return coop
-
-
-def _region_by_code(session: Session, code: str, field: str) -> Region:
-    if not REGION_CODE.match(code):
-        raise InvalidInput(field, f"{code!r} is not a region code like 64, 64.72 or 64.72.05")
-    region = session.execute(select(Region).where(Region.code == code)).scalar_one_or_none()
-    if region is None:
-        raise NotFound(field, f"no region has code {code}")
-    return region
-
-
-def submit_proposal(
-    session: Session,
-    actor: Actor,
-    *,
-    region_code: str,
-    proposed_name: str,
-    village_codes: Sequence[str] = (),
-    submitted_on: date | None = None,
-    note: str | None = None,
-    external_id: str | None = None,
-) -> Proposal:
-    """A region proposes a new cooperative, optionally naming the villages it would cover."""
-    region = _region_by_code(session, region_code, "regionCode")
-    if region.retired:
-        raise InvalidInput("regionCode", f"region {region_code} was retired from the official list")
-    name = _clean_name(proposed_name, "proposedName")
-    villages = _villages_by_code(session, village_codes) if village_codes else []
-    for i, village in enumerate(villages):
-        if not village.code.startswith(region.code + ".") and village.code != region.code:
-            raise InvalidInput(
-                f"villageCodes[{i}]", f"village {village.code} is not in region {region.code}"
-            )
-    external_id = (external_id or "").strip() or None
-    if external_id is not None:
-        other = session.execute(
-            select(Proposal.id).where(Proposal.external_id == external_id)
-        ).scalar_one_or_none()
-        if other is not None:
-            raise Conflict("externalId", f"{external_id!r} already belongs to proposal {other}")
-    proposal = Proposal(
-        region_id=region.id,
-        # Ancestor codes are prefixes of the region's own code.
-        province_code=region.code[:2],
-        regency_code=region.code[:5] if len(region.code) >= 5 else None,
-        district_code=region.code[:8] if len(region.code) >= 8 else None,
-        proposed_name=name,
-        status=ProposalStatus.submitted,
-        submitted_on=submitted_on or date.today(),
-        note=note,
-        external_id=external_id,
-    )
-    session.add(proposal)
-    session.flush()
-    session.add_all(ProposalVillage(proposal_id=proposal.id, village_id=v.id) for v in villages)
-    session.flush()
-    record(
-        session,
-        actor,
-        "proposal.submit",
-        target_type="proposal",
-        target_id=proposal.id,
-        after={"region": region.code, "name": name, "villages": [v.code for v in villages]},
-    )
-    note_change(session)
-    return proposal
-
-
-def decide_proposal(
-    session: Session,
-    actor: Actor,
-    proposal_id: int,
-    decision: ProposalStatus,
-    *,
-    decided_on: date | None = None,
-    cooperative_id: int | None = None,
-    note: str | None = None,
-) -> Proposal:
-    """Approve, reject, or mark formed (naming the cooperative that was formed)."""
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound("id", f"no proposal has id {proposal_id}")
-    allowed = PROPOSAL_TRANSITIONS[proposal.status]
-    if decision not in allowed:
-        options = ", ".join(sorted(s.value for s in allowed)) or "nothing (it is final)"
-        raise InvalidInput(
-            "decision",
-            f"a {proposal.status.value} proposal cannot become {decision.value};"
-            f" allowed: {options}",
-        )
-    if decision == ProposalStatus.formed:
-        if cooperative_id is None:
-            raise InvalidInput("cooperativeId", "name the cooperative that was formed")
-        get_cooperative(session, cooperative_id, field="cooperativeId")
-    elif cooperative_id is not None:
-        raise InvalidInput("cooperativeId", "only a formed proposal names a cooperative")
-    before = {"status": proposal.status.value}
-    proposal.status = decision
-    proposal.decided_on = decided_on or date.today()
-    proposal.decided_by = actor.name
-    if cooperative_id is not None:
-        proposal.cooperative_id = cooperative_id
-    if note is not None:
-        proposal.note = note
-    session.flush()
-    record(
-        session,
-        actor,
-        "proposal.decide",
-        target_type="proposal",
-        target_id=proposal.id,
-        before=before,
-        after={"status": decision.value, "cooperative_id": cooperative_id},
-    )
-    note_change(session)
-    return proposal

@@ -28,14 +28,18 @@ from datetime import timedelta
 from sqlalchemy import event, exists, select, update
 from sqlalchemy.orm import Session
 
-from shared.db import Database
+from shared.audit import Actor
+from shared.broker import BrokerUnavailable
+from shared.data_version import bump_data_version
+from shared.db import Database, get_database
+from shared.jobs.actors import COVERAGE_RECOMPUTE
+from shared.jobs.queue import enqueue_job
+from shared.jobs.store import create_job
 from shared.models import DataState, ImportJob, JobKind, JobStatus, utcnow
-from shared.state import bump_data_version
 
 log = logging.getLogger(__name__)
 
 _HOOKED = "kopdes_coverage_hooked"
-ACTOR_NAME = "recompute_coverage"
 
 # Long enough for a burst (a steward's edits, an import's follow-ups) to land in one run.
 COALESCE_DELAY_MS = 500
@@ -58,8 +62,6 @@ def _forget(session: Session) -> None:
 
 def _after_commit(session: Session) -> None:
     session.info.pop(_HOOKED, None)
-    from shared.db import get_database
-
     try:
         request_recompute(get_database(), requested_by="system")
     except Exception:  # the data committed; a lost trigger only delays fresh figures
@@ -74,9 +76,6 @@ def request_recompute(
     delay_ms: int = COALESCE_DELAY_MS,
 ) -> ImportJob | None:
     """Ask for a recalculation unless one is already pending; returns the new job, if any."""
-    from shared.broker import BrokerUnavailable
-    from shared.jobs import create_job, enqueue_job
-
     with db.transaction() as session:
         # The row lock queues concurrent requesters; each one's later statements then see the
         # job its predecessor committed (a READ COMMITTED statement takes a fresh snapshot).
@@ -116,10 +115,31 @@ def request_recompute(
             request_id=request_id,
         )
     try:
-        enqueue_job(ACTOR_NAME, job.id, delay_ms=delay_ms)  # fails the job if refused
+        enqueue_job(COVERAGE_RECOMPUTE, job.id, delay_ms=delay_ms)  # fails the job if refused
     except BrokerUnavailable:
         release_request(db)
         raise
+    return job
+
+
+def request_coverage_recompute(
+    db: Database,
+    *,
+    requested_by: str | None = None,
+    request_id: str | None = None,
+    actor: Actor | None = None,
+) -> ImportJob:
+    """Queue a recalculation someone asked for, now, coalesced or not (audited with an
+    ``actor``)."""
+    with db.transaction() as session:
+        job = create_job(
+            session,
+            JobKind.coverage,
+            requested_by=requested_by,
+            request_id=request_id,
+            actor=actor,
+        )
+    enqueue_job(COVERAGE_RECOMPUTE, job.id)
     return job
 
 
@@ -141,4 +161,11 @@ def pending(session: Session) -> bool:
     return bool(state[0] > state[1])
 
 
-__all__ = ["COALESCE_DELAY_MS", "note_change", "pending", "release_request", "request_recompute"]
+__all__ = [
+    "COALESCE_DELAY_MS",
+    "note_change",
+    "pending",
+    "release_request",
+    "request_coverage_recompute",
+    "request_recompute",
+]

@@ -43,15 +43,10 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from shared.db import Database
-from shared.jobs import create_job, finish
 from shared.models import (
     COVERAGE_COLUMNS,
     CoverageFigure,
     DataState,
-    ImportJob,
-    JobKind,
-    JobStatus,
     OutletType,
     RegionLevel,
     level_of_code,
@@ -421,82 +416,12 @@ def read_state(session: Session) -> CoverageState:
     )
 
 
-def _supersede(session: Session, job_id: int, result: RecomputeResult) -> int:
-    """Close coverage jobs that waited for data this run already counted."""
-    if result.superseded_through is None:
-        return 0
-    done = session.execute(
-        update(ImportJob)
-        .where(
-            ImportJob.kind == JobKind.coverage,
-            ImportJob.status == JobStatus.queued,
-            ImportJob.id <= result.superseded_through,
-            ImportJob.id != job_id,
-        )
-        .values(
-            status=JobStatus.succeeded,
-            phase="done",
-            finished_at=utcnow(),
-            message=f"covered by job {job_id} at data version {result.data_version}",
-        )
-    )
-    return int(getattr(done, "rowcount", 0) or 0)
-
-
-def run_job(db: Database, job_id: int) -> None:
-    """Do a claimed coverage job. A coalesced one first reopens the request window."""
-    with db.sync_session() as session:
-        job = session.get(ImportJob, job_id)
-        params: dict[str, Any] = (job.params if job else None) or {}
-    if params.get("coalesced"):
-        from shared.coverage.schedule import release_request
-
-        # From here on, a new change asks for a new run: this one may not see it.
-        release_request(db)
-    with db.transaction() as session:
-        state = read_state(session)
-        if params.get("coalesced") and not state.stale:
-            finish(
-                session,
-                job_id,
-                JobStatus.succeeded,
-                f"figures already at data version {state.coverage_version}; nothing to do",
-            )
-            return
-        result = recompute(session)
-        superseded = _supersede(session, job_id, result)
-        finish(
-            session,
-            job_id,
-            JobStatus.succeeded,
-            f"coverage of {result.regions} scopes at data version {result.data_version}",
-            counts={"scopes": result.regions, "superseded_jobs": superseded},
-            timings={"total": round(result.seconds, 3)},
-        )
-
-
-def recompute_now(db: Database, *, requested_by: str | None = None) -> ImportJob:
-    """Recalculate in this process, recorded as a coverage job (``kopdes coverage recompute``)."""
-    from shared.jobs import claim
-
-    with db.transaction() as session:
-        job = create_job(session, JobKind.coverage, requested_by=requested_by)
-    if claim(db, job.id) is not None:
-        run_job(db, job.id)
-    with db.sync_session() as session:
-        finished = session.get(ImportJob, job.id)
-        assert finished is not None
-        return finished
-
-
 __all__ = [
     "CoverageState",
     "RecomputeResult",
     "is_village_scope",
     "read_state",
     "recompute",
-    "recompute_now",
-    "run_job",
     "village_figure",
     "village_figures",
 ]

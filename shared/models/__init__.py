@@ -1,7 +1,16 @@
 """The domain model, one SQLAlchemy metadata for the API, the worker and the migrations."""
 
 from shared.models.base import Base, utcnow
+from shared.models.codes import (
+    LEVEL_BY_CODE_LENGTH,
+    REGION_CODE,
+    VILLAGE_CODE,
+    ancestor_codes,
+    codes_above,
+    level_of_code,
+)
 from shared.models.cooperatives import (
+    PROFILE_COLUMNS,
     Cooperative,
     CooperativeVillage,
     MemberCount,
@@ -12,7 +21,6 @@ from shared.models.cooperatives import (
     StageEvent,
 )
 from shared.models.enums import (
-    LEVEL_BY_CODE_LENGTH,
     OUTLET_KBLI,
     ROLE_RANK,
     STAGE_ORDER,
@@ -29,7 +37,6 @@ from shared.models.enums import (
     Role,
     Scheme,
     Stage,
-    level_of_code,
 )
 from shared.models.operations import (
     COVERAGE_COLUMNS,
@@ -46,8 +53,11 @@ __all__ = [
     "COVERAGE_COLUMNS",
     "LEVEL_BY_CODE_LENGTH",
     "OUTLET_KBLI",
+    "PROFILE_COLUMNS",
+    "REGION_CODE",
     "ROLE_RANK",
     "STAGE_ORDER",
+    "VILLAGE_CODE",
     "ApiKey",
     "AuditEntry",
     "Base",
@@ -79,6 +89,8 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "ancestor_codes",
+    "codes_above",
     "level_of_code",
     "utcnow",
 ]

@@ -29,6 +29,22 @@ from shared.models.enums import (
     Stage,
 )
 
+# A cooperative's legal and business facts beyond its name, in the order forms list them:
+# what a partner's profile shows, and what stewards and registry files set.
+PROFILE_COLUMNS = (
+    "sk_ahu_number",
+    "sk_ahu_date",
+    "akta_number",
+    "akta_date",
+    "notary_name",
+    "nik_koperasi",
+    "nib",
+    "npwp",
+    "bank_name",
+    "bank_account_number",
+    "business_proposal_approved_on",
+)
+
 
 class Cooperative(Base):
     """A KDMP or KKMP: one cooperative, covering one village or several (a merger)."""

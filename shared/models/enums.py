@@ -12,20 +12,6 @@ class RegionLevel(StrEnum):
     village = "village"
 
 
-# Official codes tell their level by length: 64, 64.72, 64.72.05, 64.72.05.1003.
-LEVEL_BY_CODE_LENGTH = {
-    2: RegionLevel.province,
-    5: RegionLevel.regency,
-    8: RegionLevel.district,
-    13: RegionLevel.village,
-}
-
-
-def level_of_code(code: str) -> RegionLevel | None:
-    """The level a code of that length names (its shape is not checked here)."""
-    return LEVEL_BY_CODE_LENGTH.get(len(code))
-
-
 class RegionKind(StrEnum):
     """Kind within a level: kabupaten/kota for regencies, desa/kelurahan for villages."""
 

@@ -25,7 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.registry.cooperatives import KNOWN_COLUMNS, REQUIRED_COLUMNS
+from shared.models import PROFILE_COLUMNS
+from shared.registry.rows import KNOWN_COLUMNS, REQUIRED_COLUMNS, STAGE_DATE_COLUMNS
 
 KALTIM_DIR = Path(__file__).resolve().parent.parent / "data" / "kaltim"
 KALTIM_REGISTRY = KALTIM_DIR / "cooperatives.csv"
@@ -61,25 +62,8 @@ REGISTRY_COLUMNS = (
     "village_codes",
     "scheme",
     "stage",
-    "deliberation_on",
-    "founding_meeting_on",
-    "notarial_deed_on",
-    "legal_entity_on",
-    "cooperative_id_on",
-    "business_ids_on",
-    "bank_account_on",
-    "operational_on",
-    "sk_ahu_number",
-    "sk_ahu_date",
-    "akta_number",
-    "akta_date",
-    "notary_name",
-    "nik_koperasi",
-    "nib",
-    "npwp",
-    "bank_name",
-    "bank_account_number",
-    "business_proposal_approved_on",
+    *STAGE_DATE_COLUMNS,
+    *PROFILE_COLUMNS,
     "is_mockup",
     "outlets",
     "member_count",

@@ -1,1 +1,1 @@
-"""The official list of villages: readers, validation, editions and their diffs."""
+"""The official list of villages: its readers, validation, editions, their diffs and import."""

@@ -7,8 +7,10 @@ import logging
 from sqlalchemy import exists, select
 
 from shared.db import Database
-from shared.jobs import enqueue_job
+from shared.jobs.actors import VILLAGE_IMPORT
+from shared.jobs.queue import enqueue_job
 from shared.models import ImportJob, JobKind, JobStatus, Region
+from shared.villages.service import create_bundled_job
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +21,6 @@ def queue_bundled_import_if_empty(db: Database) -> int | None:
     A village job already queued or running (a previous start that was stopped early) is
     left to finish instead of queueing a second one.
     """
-    from shared.villages.bundled import BUNDLED_EDITION
-    from shared.villages.service import ACTOR_NAME, create_bundled_job
-
     with db.sync_session() as session:
         if session.execute(select(exists().where(Region.id.is_not(None)))).scalar():
             return None
@@ -36,7 +35,7 @@ def queue_bundled_import_if_empty(db: Database) -> int | None:
         # before this) has queued it again.
         log.info("village import job %s is already pending; not queueing another", pending.id)
         return int(pending.id)
-    job = create_bundled_job(db, edition=BUNDLED_EDITION)
-    enqueue_job(ACTOR_NAME, job.id)
+    job = create_bundled_job(db)
+    enqueue_job(VILLAGE_IMPORT, job.id)
     log.info("queued job %s: import of the bundled village list (edition 2025)", job.id)
     return job.id

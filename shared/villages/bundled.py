@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from shared.audit import SYSTEM, Actor
-from shared.db import Database
-from shared.models import ImportJob
-from shared.villages.service import EditionInfo, create_bundled_job, run_now
+from shared.villages.edition import EditionInfo
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "wilayah"
 BUNDLED_PATH = DATA_DIR / "wilayah-2025.zip"
@@ -19,11 +16,3 @@ BUNDLED_EDITION = EditionInfo(
 )
 # What the bundled file holds (SOURCE.md beside it says where it comes from).
 BUNDLED_COUNTS = {"province": 38, "regency": 514, "district": 7_285, "village": 83_762}
-
-
-def import_bundled_now(
-    db: Database, *, actor: Actor = SYSTEM, full_compare: bool = False
-) -> ImportJob:
-    """Import the bundled edition in this process; returns the finished job."""
-    job = create_bundled_job(db, edition=BUNDLED_EDITION, actor=actor, full_compare=full_compare)
-    return run_now(db, job.id)

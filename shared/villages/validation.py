@@ -14,13 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from shared.models import LEVEL_BY_CODE_LENGTH, RegionKind, RegionLevel
+from shared.imports.problems import Report, Where
+from shared.models import LEVEL_BY_CODE_LENGTH, REGION_CODE, RegionKind, RegionLevel
 from shared.villages import problems as p
-from shared.villages.problems import Report
 from shared.villages.readers import SourceRow
 
-# [0-9], not \d: \d also matches other scripts' digits ("٦٤"), which int() accepts too.
-CODE_SHAPE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 PARENT_LENGTH = {RegionLevel.regency: 2, RegionLevel.district: 5, RegionLevel.village: 8}
 MAX_NAME = 200
 
@@ -167,14 +165,10 @@ def validate(
     for region in regions.values():
         parent = region.parent_code
         if parent is not None and parent not in regions:
-            report.error(
-                p.MISSING_PARENT,
-                f"{region.level.value} {region.code} has no parent: {parent} is not in the file",
-                file=region.file,
-                line=region.line,
-                field="code",
-                value=region.code,
+            message = (
+                f"{region.level.value} {region.code} has no parent: {parent} is not in the file"
             )
+            report.error(p.MISSING_PARENT, message, **_at(region, "code", region.code))
     # Parents first, whatever order the file had (inserts need parent ids).
     by_level: dict[RegionLevel, list[ParsedRegion]] = {level: [] for level in RegionLevel}
     for region in regions.values():
@@ -183,55 +177,40 @@ def validate(
     return Edition(regions=ordered, rows_read=count)
 
 
+def _at(row: SourceRow | ParsedRegion, field: str, value: object) -> Where:
+    """Where a row's problem is: its file and line, the field and the value found."""
+    return {"file": row.file, "line": row.line, "field": field, "value": value}
+
+
 def _check_row(
     row: SourceRow, regions: dict[str, ParsedRegion], report: Report
 ) -> ParsedRegion | None:
     code = row.code.strip()
     if code != row.code:
         report.warning(
-            p.WHITESPACE, "spaces around the code were removed", field="code", value=row.code,
-            file=row.file,
-            line=row.line,
-        )  # fmt: skip
-    if not CODE_SHAPE.fullmatch(code):
-        report.error(
-            p.BAD_CODE,
-            "the code must look like 64, 64.72, 64.72.05 or 64.72.05.1003",
-            field="code",
-            value=row.code,
-            file=row.file,
-            line=row.line,
+            p.WHITESPACE, "spaces around the code were removed", **_at(row, "code", row.code)
         )
+    if not REGION_CODE.fullmatch(code):
+        message = "the code must look like 64, 64.72, 64.72.05 or 64.72.05.1003"
+        report.error(p.BAD_CODE, message, **_at(row, "code", row.code))
         return None
     level = LEVEL_BY_CODE_LENGTH[len(code)]
     implied = kind_of(code, level)
     if isinstance(implied, str):
         if implied == p.BAD_VILLAGE_DIGIT:
-            report.error(
-                p.BAD_VILLAGE_DIGIT,
+            implied = (
                 "a village number starts with 1 (kelurahan), 2 (desa) or 3 (desa adat),"
-                f" not {code[9]}",
-                field="code",
-                value=code,
-                file=row.file,
-                line=row.line,
+                f" not {code[9]}"
             )
+            report.error(p.BAD_VILLAGE_DIGIT, implied, **_at(row, "code", code))
         else:
-            report.error(
-                p.BAD_CODE, implied, field="code", value=code, file=row.file, line=row.line
-            )
+            report.error(p.BAD_CODE, implied, **_at(row, "code", code))
         return None
     kind, customary = implied
     ok = True
     if row.expected_level is not None and row.expected_level is not level:
-        report.error(
-            p.WRONG_LEVEL,
-            f"a {level.value} code in the file of {row.expected_level.value} rows",
-            field="code",
-            value=code,
-            file=row.file,
-            line=row.line,
-        )
+        message = f"a {level.value} code in the file of {row.expected_level.value} rows"
+        report.error(p.WRONG_LEVEL, message, **_at(row, "code", code))
         ok = False
 
     name = _check_name(row, report)
@@ -241,27 +220,16 @@ def _check_row(
     if row.parent is not None and row.parent.strip():
         expected_parent = code[: PARENT_LENGTH[level]] if level in PARENT_LENGTH else ""
         if row.parent.strip() != expected_parent:
-            report.error(
-                p.PARENT_MISMATCH,
-                f"the parent code must be the code's prefix {expected_parent or '(none)'}",
-                field="parent_code",
-                value=row.parent,
-                file=row.file,
-                line=row.line,
-            )
+            message = f"the parent code must be the code's prefix {expected_parent or '(none)'}"
+            report.error(p.PARENT_MISMATCH, message, **_at(row, "parent_code", row.parent))
             ok = False
 
     if row.kind is not None and row.kind.strip():
         stated = KIND_WORDS.get(row.kind.strip().lower())
         if stated is not kind:
-            says = kind.value if kind else "no kind"
+            says = (kind.value if kind else "no kind") + (" (desa adat)" if customary else "")
             report.error(
-                p.KIND_MISMATCH,
-                f"the code {code} says {says}" + (" (desa adat)" if customary else ""),
-                field="kind",
-                value=row.kind,
-                file=row.file,
-                line=row.line,
+                p.KIND_MISMATCH, f"the code {code} says {says}", **_at(row, "kind", row.kind)
             )
             ok = False
 
@@ -273,15 +241,11 @@ def _check_row(
             named = RegionKind.kabupaten
         if named is not None and named is not kind:
             assert kind is not None
-            report.error(
-                p.KIND_NAME_MISMATCH,
+            message = (
                 f"the name says {named.value} but regency number {code[3:5]} is a {kind.value}"
-                " (01-69 kabupaten, 71-99 kota)",
-                field="name",
-                value=name,
-                file=row.file,
-                line=row.line,
+                " (01-69 kabupaten, 71-99 kota)"
             )
+            report.error(p.KIND_NAME_MISMATCH, message, **_at(row, "name", name))
             ok = False
 
     if not ok or name is None:
@@ -289,24 +253,14 @@ def _check_row(
     seen = regions.get(code)
     if seen is not None:
         if seen.name == name:
-            report.warning(
-                p.DUPLICATE_ROW,
-                f"the same row as line {seen.line} of {seen.file}; kept once",
-                field="code",
-                value=code,
-                file=row.file,
-                line=row.line,
-            )
+            message = f"the same row as line {seen.line} of {seen.file}; kept once"
+            report.warning(p.DUPLICATE_ROW, message, **_at(row, "code", code))
         else:
-            report.error(
-                p.DUPLICATE_CODE,
+            message = (
                 f"code {code} is already on line {seen.line} of {seen.file}"
-                f" with another name ({seen.name!r})",
-                field="code",
-                value=code,
-                file=row.file,
-                line=row.line,
+                f" with another name ({seen.name!r})"
             )
+            report.error(p.DUPLICATE_CODE, message, **_at(row, "code", code))
         return None
     return ParsedRegion(code, level, name, kind, customary, row.file, row.line)
 
@@ -315,38 +269,19 @@ def _check_name(row: SourceRow, report: Report) -> str | None:
     raw = row.name
     controls = _control_characters(raw)
     if controls:
-        report.error(
-            p.CONTROL_CHARACTER,
-            f"the name holds control character(s) {', '.join(sorted(set(controls)))}",
-            field="name",
-            value=raw,
-            file=row.file,
-            line=row.line,
-        )
+        message = f"the name holds control character(s) {', '.join(sorted(set(controls)))}"
+        report.error(p.CONTROL_CHARACTER, message, **_at(row, "name", raw))
         return None
     name = " ".join(raw.split())
     if not name:
-        report.error(
-            p.EMPTY_NAME, "the name is empty", field="name", value=raw, file=row.file, line=row.line
-        )
+        report.error(p.EMPTY_NAME, "the name is empty", **_at(row, "name", raw))
         return None
     if len(name) > MAX_NAME:
-        report.error(
-            p.NAME_TOO_LONG,
-            f"the name has {len(name)} characters; at most {MAX_NAME} fit",
-            field="name",
-            value=name,
-            file=row.file,
-            line=row.line,
-        )
+        message = f"the name has {len(name)} characters; at most {MAX_NAME} fit"
+        report.error(p.NAME_TOO_LONG, message, **_at(row, "name", name))
         return None
     if name != raw:
         report.warning(
-            p.WHITESPACE,
-            "whitespace in the name was normalised",
-            field="name",
-            value=raw,
-            file=row.file,
-            line=row.line,
+            p.WHITESPACE, "whitespace in the name was normalised", **_at(row, "name", raw)
         )
     return name

@@ -184,8 +184,8 @@ def test_key_changes_roll_back_with_their_audit_rows(db: Any) -> None:
 
 
 def test_cli_creates_lists_and_revokes_keys(db: Any) -> None:
-    from shared.cli import access as _  # noqa: F401  (registers the commands)
-    from shared.cli import app
+    from cli import access as _  # noqa: F401  (registers the commands)
+    from cli import app
 
     runner = CliRunner()
     created = runner.invoke(

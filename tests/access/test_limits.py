@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from api.limits import LIST_ESTIMATE, estimate_cost
+from api.guards import LIST_ESTIMATE, estimate_cost
 from api.schema import schema
 from tests.access.support import Callers, app_client
 from tests.support import gql

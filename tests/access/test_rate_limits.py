@@ -8,13 +8,9 @@ from typing import Any
 
 import pytest
 
-from shared.access.ratelimit import (
-    MemoryRateLimiter,
-    Rate,
-    RedisRateLimiter,
-    parse_rate,
-)
+from shared.access.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from shared.models import Role
+from shared.rates import Rate, parse_rate
 from tests.access.support import Callers, app_client, bearer, issue
 from tests.support import TEST_REDIS_URL, needs_redis
 

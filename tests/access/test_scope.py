@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.schema.common import global_id
-from shared.jobs import request_coverage_recompute
+from shared.coverage.schedule import request_coverage_recompute
 from tests.access.support import Callers
 from tests.support import gql
 

@@ -71,8 +71,8 @@ def _assert_kaltim(db: Database) -> None:
 
 
 def test_demo_kaltim_then_recalculation_gives_the_announced_figures(db: Database) -> None:
-    import shared.cli.cooperatives  # noqa: F401  (registers the commands)
-    from shared.cli.app import app
+    import cli.registry  # noqa: F401  (registers the commands)
+    from cli.app import app
 
     load_villages(db)  # province 64 only; the demo loads the bundled list when none is there
     result = CliRunner().invoke(app, ["demo", "kaltim"])

@@ -10,15 +10,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from shared.audit import Actor
-from shared.cooperatives.service import submit_proposal
-from shared.coverage.service import (
-    is_village_scope,
-    read_state,
-    recompute_now,
-    village_figures,
-)
+from shared.coverage.flow import recompute_now
+from shared.coverage.service import is_village_scope, read_state, village_figures
 from shared.db import Database
 from shared.models import CoverageSnapshot, ImportJob, JobKind, JobStatus
+from shared.proposals.service import submit_proposal
 from shared.registry.service import import_now
 from tests.registry.support import (
     WILAYAH_2025_64,

@@ -15,10 +15,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from shared.imports.files import MAX_UNPACKED_BYTES
 from shared.models import Edition, JobStatus, Region, Role
 from shared.registry.service import import_now as import_registry_now
 from shared.villages import problems as p
-from shared.villages.readers import MAX_UNPACKED_BYTES
 from shared.villages.service import EditionInfo
 from shared.villages.service import import_now as import_villages_now
 from tests.hostile.bombs import gzip_bomb, plain, write_zip, xlsx_bomb, zeros

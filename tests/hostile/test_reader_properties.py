@@ -13,13 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.imports import cells as parsing
+from shared.imports.problems import InvalidFile, Report
 from shared.models import LEVEL_BY_CODE_LENGTH, RegionKind, RegionLevel
-from shared.registry import cooperatives, parsing
-from shared.registry.issues import InvalidFile, Issues
+from shared.models import REGION_CODE as CODE_SHAPE
+from shared.registry import rows as cooperatives
 from shared.villages import problems as p
-from shared.villages.problems import Report
 from shared.villages.readers import SourceRow, read_sources
-from shared.villages.validation import CODE_SHAPE, kind_of, validate
+from shared.villages.validation import kind_of, validate
 
 KNOWN_CODES = {v for k, v in vars(p).items() if k.isupper() and isinstance(v, str)}
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,7 +177,7 @@ def test_code_shape_accepts_only_ascii_codes_and_kind_never_raises(code: str) ->
 @settings(max_examples=500, deadline=None)
 @given(value=st.text(max_size=40))
 def test_registry_cell_parsers_never_raise(value: str) -> None:
-    issues = Issues(keep=10)
+    issues = Report(limit=10)
     number = parsing.count(issues, 2, "member_count", value)
     assert number is None or number >= 0
     parsing.day(issues, 2, "legal_entity_on", value)
@@ -202,7 +203,7 @@ def test_registry_cell_parsers_never_raise(value: str) -> None:
     ],
 )
 def test_registry_parsers_refuse_non_ascii_digits(value: str) -> None:
-    issues = Issues(keep=10)
+    issues = Report(limit=10)
     assert parsing.count(issues, 2, "member_count", value) is None or value.strip().isascii()
     assert parsing.codes(issues, 2, "village_codes", value, required=False) == []
 
@@ -216,7 +217,7 @@ def test_registry_files_of_any_bytes_are_refused_or_parsed_never_crash(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"registry{suffix}"
         path.write_bytes(data)
-        issues = Issues(keep=20)
+        issues = Report(limit=20)
         refused = False
         try:
             cooperatives.parse(path, issues)

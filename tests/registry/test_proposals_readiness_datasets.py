@@ -12,11 +12,16 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from shared.cooperatives.financing import (
+    Requirement,
+    assess,
+    financing_ready_clause,
+    requirement_clause,
+)
 from shared.db import Database
 from shared.models import Cooperative, ImportJob, JobStatus, Proposal, ProposalStatus, RegionLevel
-from shared.readiness import Requirement, assess, financing_ready_clause, requirement_clause
+from shared.proposals.queries import counts_by_region
 from shared.registry import datasets
-from shared.registry.proposals import counts_by_region
 from shared.registry.service import FileFormat, import_now
 from tests.registry.support import coop, load_villages, write_rows
 
@@ -271,8 +276,8 @@ def test_national_proposals_import_cleanly_with_every_decision(
 def test_the_import_cli_prints_a_json_report_and_fails_on_errors(
     villages: Database, worker: object, tmp_path: Path
 ) -> None:
-    import shared.cli.cooperatives  # noqa: F401  (registers the commands)
-    from shared.cli.app import app
+    import cli.registry  # noqa: F401  (registers the commands)
+    from cli.app import app
 
     good = write_rows(tmp_path / "good.csv", [coop("64.01.01.2009")])
     bad = write_rows(tmp_path / "bad.csv", [coop("64.01.01.2010", stage="later")])

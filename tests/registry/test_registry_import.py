@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from shared.data_version import get_state
 from shared.db import Database
 from shared.models import (
     AuditEntry,
@@ -22,7 +23,6 @@ from shared.models import (
     StageEvent,
 )
 from shared.registry.service import import_now, start_cooperative_import
-from shared.state import get_state
 from tests.registry.support import coop, load_villages, table_dump, write_rows
 from tests.support import wait_for_job
 
@@ -405,3 +405,23 @@ def test_an_import_through_the_worker_succeeds_and_refreshes_coverage(
             text("SELECT covered_villages FROM coverage_figures WHERE scope_code = '64'")
         ).scalar_one()
     assert covered == 2
+
+
+def test_a_json_file_imports_what_the_same_csv_does(villages: Database, tmp_path: Path) -> None:
+    import json
+
+    rows = [coop(DESA_A, "R-1", member_count=120, member_count_as_of="2025-07-21"), coop(DESA_B)]
+    as_json = tmp_path / "registry.json"
+    as_json.write_text(json.dumps(rows), encoding="utf-8")
+    job = import_now(villages, as_json)
+    assert job.status == JobStatus.succeeded, job.errors
+    assert job.counts["created"] == 2
+    again = import_now(villages, write_rows(tmp_path / "registry.csv", rows))
+    assert again.status == JobStatus.succeeded, again.errors
+    assert again.counts["unchanged"] == 2
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"registry_id": "R-9", "name": ', encoding="utf-8")
+    refused = import_now(villages, broken)
+    assert refused.status == JobStatus.failed
+    assert [e["code"] for e in refused.errors] == ["unreadable_file"]

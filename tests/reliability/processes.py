@@ -44,7 +44,7 @@ class Proc:
         self.log_path = log
         self._log = log.open("w")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", *args],
+            [sys.executable, "-m", "cli", *args],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

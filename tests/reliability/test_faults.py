@@ -17,7 +17,8 @@ from shared.audit import Actor
 from shared.broker import build_broker
 from shared.config import Settings
 from shared.db import Database
-from shared.jobs import FAILURE_CALLBACK, create_job
+from shared.jobs.actors import JOB_GAVE_UP as FAILURE_CALLBACK
+from shared.jobs.store import create_job
 from shared.models import ImportJob, JobKind, JobPhase, JobStatus, Region, RegionLevel, Role
 from shared.villages.bundled import BUNDLED_EDITION, BUNDLED_PATH
 from shared.villages.service import EditionInfo, import_now, start_village_import

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from shared.audit import Actor
 from shared.db import Database
-from shared.jobs import enqueue_job
+from shared.jobs.actors import REGISTRY_IMPORT as COOPERATIVE_IMPORT
+from shared.jobs.queue import enqueue_job
 from shared.models import Cooperative, JobStatus
-from shared.registry.service import ACTOR_NAME as COOPERATIVE_IMPORT
 from shared.registry.service import start_cooperative_import
 from shared.villages.service import EditionInfo, import_now
 from tests.reliability.processes import kopdes, kopdes_env

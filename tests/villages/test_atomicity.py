@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared.db import Database
 from shared.models import Edition, ImportJob, JobStatus, RegionChange
-from shared.villages import service
+from shared.villages import flow as service
 from shared.villages.service import import_now
 from tests.villages.common import (
     E2022,

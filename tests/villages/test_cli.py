@@ -9,7 +9,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from shared.cli import app
+from cli import app
 from shared.db import Database
 from shared.villages.service import EditionInfo, import_now
 from tests.villages.common import (
@@ -25,7 +25,7 @@ KINDS = {"added", "renamed", "retired", "reinstated", "unchanged"}
 
 def kopdes(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", "import", "villages", *args],
+        [sys.executable, "-m", "cli", "import", "villages", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -85,7 +85,7 @@ def test_dry_run_from_the_command_line_writes_nothing(db: Database, worker: obje
 
 
 def test_an_import_without_edition_label_is_refused(db: Database) -> None:
-    import shared.cli.villages  # noqa: F401  (registers the command on the app)
+    import cli.villages  # noqa: F401  (registers the command on the app)
 
     result = CliRunner().invoke(app, ["import", "villages", str(WILAYAH_2025), "--json"])
     assert result.exit_code == 2

@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from shared.db import Database
-from shared.jobs import enqueue_job
+from shared.jobs.actors import VILLAGE_IMPORT as ACTOR_NAME
+from shared.jobs.queue import enqueue_job
 from shared.models import (
     AuditEntry,
     DataState,
@@ -21,13 +22,8 @@ from shared.models import (
     Region,
     RegionChange,
 )
-from shared.villages.service import (
-    ACTOR_NAME,
-    EditionInfo,
-    import_now,
-    retired_villages_with_cooperatives,
-    start_village_import,
-)
+from shared.villages.queries import retired_villages_with_cooperatives
+from shared.villages.service import EditionInfo, import_now, start_village_import
 from tests.support import wait_for_job
 from tests.villages.common import (
     E2022,
@@ -203,7 +199,7 @@ def test_a_mapping_carries_proposals_over_to_the_new_code(
     db: Database, worker: object, tmp_path: Path
 ) -> None:
     from shared.audit import Actor
-    from shared.cooperatives.service import submit_proposal
+    from shared.proposals.service import submit_proposal
 
     assert run(db, [WILAYAH_2025], E2025).status is JobStatus.succeeded
     steward = Actor(name="test-steward")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from shared.db import Database
 from shared.models import JobStatus
-from shared.villages.service import Diff, EditionInfo
+from shared.villages.diff import Diff
+from shared.villages.edition import EditionInfo
 from tests.villages.common import (
     E2025,
     VILLAGES,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from shared.imports.problems import Report
 from shared.models import RegionKind, RegionLevel
-from shared.villages.problems import Report
 from shared.villages.readers import read_sources
 from shared.villages.validation import validate
 from tests.villages.common import BAD, FORMS, VILLAGES, WILAYAH_2025

@@ -1,0 +1,73 @@
+"""Request-body size: 413 for a body over the limit, before anything parses it."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import send_error
+from shared.config import Settings
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Answer 413 to request bodies over the limit: ``upload_max_bytes`` for multipart uploads,
+    ``request_max_bytes`` for everything else. Counts what is read, so a missing or false
+    Content-Length does not get around it."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    def _limit(self, headers: dict[bytes, bytes]) -> int:
+        content_type = headers.get(b"content-type", b"").lower()
+        if content_type.startswith(b"multipart/form-data"):
+            return self.settings.upload_max_bytes
+        return self.settings.request_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        limit = self._limit(headers)
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int) -> None:
+        await send_error(
+            send,
+            413,
+            f"The request body is larger than the limit of {limit} bytes.",
+            "PAYLOAD_TOO_LARGE",
+            limit=limit,
+        )

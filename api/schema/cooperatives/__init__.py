@@ -1,0 +1,2 @@
+"""Cooperatives over GraphQL: the types (``types``), reading them (``queries``) and writing
+them (``mutations``)."""

@@ -1,0 +1,193 @@
+"""``kopdes import villages``: import an edition of the official list of villages."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, import_app
+from cli.jobs import follow
+from shared.broker import BrokerUnavailable, ensure_broker
+from shared.config import get_settings
+from shared.db import Database, get_database
+from shared.jobs.actors import VILLAGE_IMPORT
+from shared.jobs.queue import enqueue_job
+from shared.logs import configure_logging
+from shared.models import ImportJob, JobKind, JobStatus
+from shared.villages.bundled import BUNDLED_EDITION
+from shared.villages.diff import CHANGE_KINDS
+from shared.villages.service import (
+    EditionInfo,
+    ImportRefused,
+    create_bundled_job,
+    job_report,
+    start_village_import,
+)
+from worker import embedded
+
+console = Console(stderr=True)
+out = Console()
+
+
+@import_app.command("villages")
+def import_villages(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Flat list (.csv/.tsv/.xlsx/.json, optionally .gz), a folder or .zip of the"
+            " four per-level CSV files; several paths are read as one edition"
+        ),
+    ] = None,
+    edition: Annotated[
+        str | None, typer.Option("--edition", help="Edition label, e.g. 2025 (required)")
+    ] = None,
+    decree: Annotated[
+        str | None, typer.Option(help="Decree number, e.g. 'Kepmendagri 300.2.2-2138/2025'")
+    ] = None,
+    published: Annotated[
+        str | None, typer.Option("--date", help="Date the decree was adopted (YYYY-MM-DD)")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of old_code,new_code: carries cooperatives and proposals to re-coded villages"
+        ),
+    ] = None,
+    dry_run: DryRunOption = False,
+    wait: WaitOption = False,
+    as_json: JsonOption = False,
+    bundled: Annotated[
+        bool, typer.Option("--bundled", help="Import the 2025 edition shipped with kopdes")
+    ] = False,
+) -> None:
+    """Import an edition of the official village list (Kepmendagri annex)."""
+    settings = get_settings()
+    configure_logging(settings)
+    db = get_database()
+    actor = cli_actor()
+
+    def refuse(message: str) -> None:
+        if as_json:
+            out.print_json(data={"status": "refused", "message": message, "error_count": 0})
+        else:
+            console.print(f"[red]refused:[/red] {message}")
+        raise typer.Exit(2)
+
+    if bundled == bool(paths):
+        refuse("give either PATH... or --bundled")
+    try:
+        published_on = date.fromisoformat(published) if published else None
+    except ValueError:
+        refuse(f"--date {published!r} is not a date (YYYY-MM-DD)")
+        return
+    if bundled:
+        info = EditionInfo(
+            label=edition or BUNDLED_EDITION.label,
+            decree=decree or BUNDLED_EDITION.decree,
+            published_on=published_on or BUNDLED_EDITION.published_on,
+        )
+    else:
+        if not edition:
+            refuse("name the edition: --edition LABEL (e.g. --edition 2025)")
+        info = EditionInfo(label=edition or "", decree=decree, published_on=published_on)
+
+    # Without Redis there is no worker outside this process: run one here, and wait for it.
+    in_process = settings.embedded
+    if in_process and not wait and not as_json:
+        console.print("no Redis configured: running the import in this process")
+    wait = wait or in_process or as_json
+    if in_process:
+        ensure_broker(settings)
+        embedded.start(1)
+
+    try:
+        if bundled:
+            job = create_bundled_job(db, edition=info, actor=actor, dry_run=dry_run)
+            enqueue_job(VILLAGE_IMPORT, job.id)
+        else:
+            job = start_village_import(
+                db, paths or [], edition=info, mapping=mapping, dry_run=dry_run, actor=actor
+            )
+    except ImportRefused as exc:
+        refuse(exc.message)
+        return
+    except BrokerUnavailable as exc:
+        refuse(f"{exc} (the job was recorded but not queued)")
+        return
+
+    if not wait:
+        console.print(f"queued village import job {job.id}")
+        typer.echo(job.id)
+        return
+    started = time.monotonic()
+    final = follow(db, job.id, console, show=not as_json)
+    if in_process:
+        _drain_coverage(db, since=job.created_at)
+        embedded.stop()
+    report = job_report(final)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, default=str))
+    else:
+        _print_report(report, time.monotonic() - started)
+    if report["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def _drain_coverage(db: Database, *, since: Any, timeout: float = 300.0) -> None:
+    """Let the coverage recalculation the import asked for finish before the process ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.sync_session() as session:
+            pending = session.execute(
+                select(ImportJob.id).where(
+                    ImportJob.kind == JobKind.coverage,
+                    ImportJob.created_at >= since,
+                    ImportJob.status.in_((JobStatus.queued, JobStatus.running)),
+                )
+            ).first()
+        if pending is None:
+            return
+        time.sleep(0.2)
+
+
+def _print_report(report: dict[str, Any], seconds: float) -> None:
+    status = report["status"]
+    colour = "green" if status == "succeeded" else "red"
+    edition = report["edition"] or {}
+    console.print(
+        f"[{colour}]{status}[/{colour}] job {report['job_id']}, edition"
+        f" {edition.get('label')}{' (dry run)' if report['dry_run'] else ''}:"
+        f" {report['message']} [{seconds:.1f}s]"
+    )
+    if report["error_count"] == 0:
+        table = Table(title="changes by level")
+        table.add_column("level")
+        kinds = CHANGE_KINDS
+        for kind in kinds:
+            table.add_column(kind, justify="right")
+        for level, counts in report["diff"].items():
+            table.add_row(level, *(f"{counts[k]:,}" for k in kinds))
+        out.print(table)
+    for label, key, count_key in (
+        ("error", "errors", "error_count"),
+        ("warning", "warnings", "warning_count"),
+    ):
+        items = report[key]
+        if not items:
+            continue
+        shown = f" (first {len(items)})" if report[count_key] > len(items) else ""
+        console.print(f"{report[count_key]} {label}(s){shown}:")
+        for item in items:
+            where = ":".join(str(x) for x in (item.get("file"), item["line"]) if x is not None)
+            console.print(
+                f"  {where} [{item['code']}] {item['field'] or ''} {item['message']}"
+                + (f" ({item['value']!r})" if item.get("value") is not None else "")
+            )

@@ -1,0 +1,1 @@
+"""What every import shares: problems and their report, input files, the tabular reader."""

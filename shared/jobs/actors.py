@@ -1,0 +1,21 @@
+"""The one table of actor names: which actor runs each kind of job.
+
+Names, not functions: ``shared`` enqueues by name and never imports the worker, which declares
+one Dramatiq actor under each of these names (``worker/actors.py``).
+"""
+
+from __future__ import annotations
+
+from shared.models import JobKind
+
+VILLAGE_IMPORT = "import_villages"
+REGISTRY_IMPORT = "import_cooperatives"  # registry snapshots and proposal lists
+COVERAGE_RECOMPUTE = "recompute_coverage"
+# The failure callback of every job message: marks the job failed once its retries are spent.
+JOB_GAVE_UP = "job_gave_up"
+
+ACTOR_OF: dict[JobKind, str] = {
+    JobKind.villages: VILLAGE_IMPORT,
+    JobKind.cooperatives: REGISTRY_IMPORT,
+    JobKind.coverage: COVERAGE_RECOMPUTE,
+}
