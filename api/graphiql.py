@@ -1,0 +1,130 @@
+"""GraphiQL served by Kopdes itself, so the IDE works on an intranet without a CDN.
+
+Strawberry's own page loads React and GraphiQL from unpkg.com; on a network without the
+internet it stays blank. Here the page at GET /graphql (for a browser) is Kopdes's own, and
+every file it loads comes from ``api/static/graphiql/``: the vendored builds in ``vendor/``
+(versions, licences and checksums in ``vendor/SOURCE.md``, refreshed by
+``scripts/vendor_graphiql.sh``) and the page's own script and style.
+
+Asset URLs carry a fingerprint of the file's content (``?v=``), so they are cached for a year
+(``immutable``) and a new release is fetched at once; the page itself is revalidated. The
+page's Content-Security-Policy allows scripts, styles and connections to this origin only.
+URLs in the page are relative, so Kopdes also works behind a proxy under a path prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+from string import Template
+from urllib.parse import parse_qs
+
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Scope
+
+ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
+PAGE_TEMPLATE = Path(__file__).parent / "templates" / "graphiql.html"
+# Where the assets are mounted, and how the page (at /graphql) refers to them.
+ASSETS_MOUNT = "/static/graphiql"
+ASSETS_HREF = "static/graphiql"
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+# What the page may load: its own origin only. Connections to 'self' include the same
+# host's ws:/wss: in CSP Level 3 browsers (the subscriptions). Fonts are data: URIs inside
+# graphiql.min.css. Styles need 'unsafe-inline': GraphiQL's dialogs (settings, short keys)
+# insert a <style> element whose content depends on the browser's scrollbar width, so no
+# hash can allow it; scripts, where injection matters, stay 'self' only.
+PAGE_CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "Cache-Control": REVALIDATE,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+# Template placeholder -> file under ASSETS_DIR, in the order the page loads them.
+PAGE_ASSETS = {
+    "favicon": "favicon.svg",
+    "graphiql_css": "vendor/graphiql.min.css",
+    "explorer_css": "vendor/plugin-explorer.css",
+    "page_css": "kopdes-graphiql.css",
+    "react_js": "vendor/react.production.min.js",
+    "react_dom_js": "vendor/react-dom.production.min.js",
+    "graphiql_js": "vendor/graphiql.min.js",
+    "explorer_js": "vendor/plugin-explorer.umd.js",
+    "page_js": "kopdes-graphiql.js",
+}
+
+
+def fingerprints(directory: Path = ASSETS_DIR) -> dict[str, str]:
+    """Relative path -> the first 16 hex digits of its SHA-256, for every file served."""
+    return {
+        path.relative_to(directory).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+@cache
+def page_html() -> str:
+    versions = fingerprints()
+    urls = {key: f"{ASSETS_HREF}/{name}?v={versions[name]}" for key, name in PAGE_ASSETS.items()}
+    return Template(PAGE_TEMPLATE.read_text(encoding="utf-8")).substitute(urls)
+
+
+def graphiql_page() -> Response:
+    return HTMLResponse(page_html(), headers=PAGE_HEADERS)
+
+
+class GraphiQLAssets(StaticFiles):
+    """The files under ASSETS_DIR, cached for a year when asked for by their fingerprint."""
+
+    def __init__(self, directory: Path = ASSETS_DIR) -> None:
+        super().__init__(directory=directory)
+        self.root = directory
+        self.versions = fingerprints(directory)
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        name = Path(full_path).relative_to(self.root).as_posix()
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
+        fresh = asked != "" and asked == self.versions.get(name)
+        response.headers["Cache-Control"] = IMMUTABLE if fresh else REVALIDATE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def assets_route() -> Mount:
+    # graphiql.min.js is 3.5 MB as shipped (its "min" build is not minified): about 0.8 MB
+    # gzipped, compressed once per browser thanks to the year-long cache.
+    app: ASGIApp = GZipMiddleware(GraphiQLAssets(), minimum_size=1024, compresslevel=6)
+    return Mount(ASSETS_MOUNT, app=app, name="graphiql-assets")
+
+
+__all__ = ["ASSETS_MOUNT", "PAGE_ASSETS", "PAGE_CSP", "assets_route", "graphiql_page"]
