@@ -6,6 +6,7 @@ stylesheet, image and icon it names is resolved against the page's URL and fetch
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 from html.parser import HTMLParser
@@ -161,16 +162,28 @@ async def test_unknown_or_escaping_asset_paths_are_not_found(client: httpx.Async
         assert response.status_code == 404, url
 
 
-async def test_large_scripts_are_sent_compressed(client: httpx.AsyncClient) -> None:
+async def test_assets_are_sent_compressed_and_revalidate_to_304(
+    client: httpx.AsyncClient,
+) -> None:
     _page, refs = await browser_page(client)
-    graphiql_js = next(url for _tag, url in refs.urls if "graphiql.min.js" in url)
-    async with client.stream(
-        "GET", urljoin(PAGE, graphiql_js), headers={"accept-encoding": "gzip"}
-    ) as response:
-        assert response.headers["content-encoding"] == "gzip"
-        raw = b"".join([chunk async for chunk in response.aiter_raw()])
-    plain = (ASSETS_DIR / "vendor" / "graphiql.min.js").stat().st_size
-    assert len(raw) < plain / 3
+    graphiql_js = urljoin(PAGE, next(url for _tag, url in refs.urls if "graphiql.min.js" in url))
+    plain = (ASSETS_DIR / "vendor" / "graphiql.min.js").read_bytes()
+    for _ in range(2):  # compressed once, then served from memory: same bytes
+        async with client.stream("GET", graphiql_js, headers={"accept-encoding": "gzip"}) as r:
+            assert r.headers["content-encoding"] == "gzip"
+            assert r.headers["vary"] == "Accept-Encoding"
+            raw = b"".join([chunk async for chunk in r.aiter_raw()])
+        assert len(raw) < len(plain) / 3
+        assert gzip.decompress(raw) == plain
+    identity = await client.get(graphiql_js, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in identity.headers
+    assert identity.content == plain
+    for response in (r, identity):
+        again = await client.get(
+            graphiql_js,
+            headers={"accept-encoding": "gzip", "if-none-match": response.headers["etag"]},
+        )
+        assert again.status_code == 304
 
 
 async def test_page_assets_do_not_spend_the_graphql_rate_limit(db: Any) -> None:
