@@ -136,7 +136,10 @@ class GraphiQLAssets(StaticFiles):
         body = self._gzipped.get(name)
         if body is None:
             body = self._gzipped[name] = gzip.compress(path.read_bytes(), mtime=0)
-        headers = {k: v for k, v in plain.headers.items() if k != "content-length"}
+        # Whole-file only: byte ranges of the compressed body are not offered.
+        headers = {
+            k: v for k, v in plain.headers.items() if k not in ("content-length", "accept-ranges")
+        }
         headers["content-encoding"] = "gzip"
         # Another representation of the same file: a weak validator (Starlette's
         # If-None-Match check drops the W/ and matches the file's own ETag).
