@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.auth import AccessMiddleware, principal_of
 from api.body_limit import BodyLimitMiddleware
 from api.context import Context
+from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
 from api.observability import RequestContextMiddleware
 from api.schema import schema
@@ -40,6 +41,10 @@ class KopdesGraphQL(GraphQLHTTP):
             multipart_uploads_enabled=True,
         )
         self.db = db
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Kopdes's own page and assets instead of Strawberry's, which load from a CDN.
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
@@ -124,6 +129,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([assets_route()] if settings.graphiql else []),
         ],
         lifespan=lifespan,
     )
