@@ -69,6 +69,8 @@ def by_name(reconciled: Reconciliation, province: str, regency: str) -> PlaceMat
 def test_the_snapshot_ships_with_its_source_and_totals(snapshot: list[dict[str, str]]) -> None:
     assert len(snapshot) == 525
     assert sum(int(r["cooperatives"]) for r in snapshot) == 83_382
+    assert sum(int(r["npwp_count"]) for r in snapshot) == 80_977
+    assert sum(int(r["nib_count"]) for r in snapshot) == 60_806
     kaltim = [r for r in snapshot if r["province"] == "KALIMANTAN TIMUR"]
     assert (len(kaltim), sum(int(r["cooperatives"]) for r in kaltim)) == (10, 1_037)
     source = (SNAPSHOT.parent / "SOURCE.md").read_text(encoding="utf-8")
