@@ -17,7 +17,6 @@ BEKASI`` are two regencies with one key, told apart only by their kind.
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from shared.models import RegionKind, RegionLevel
+from shared.places.tables import PlaceTableError, TableProblem, read_table
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "places"
 ABBREVIATIONS_PATH = DATA_DIR / "abbreviations.csv"
@@ -165,17 +165,22 @@ def abbreviations() -> dict[str, tuple[str, ...]]:
 
 
 def read_abbreviations(path: Path) -> dict[str, tuple[str, ...]]:
+    """``abbreviation,expansion,note`` rows: one word, and the words it stands for."""
     table: dict[str, tuple[str, ...]] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            short = words_of(row.get("abbreviation") or "")
-            long = tuple(words_of(row.get("expansion") or ""))
-            if len(short) != 1 or not long:
-                raise ValueError(
-                    f"{path.name} line {line}: an abbreviation is one word and its expansion"
-                    f" at least one (got {row.get('abbreviation')!r} -> {row.get('expansion')!r})"
-                )
+    problems: list[TableProblem] = []
+    for line, row in read_table(path, ("abbreviation", "expansion")):
+        short, long = words_of(row["abbreviation"]), tuple(words_of(row["expansion"]))
+        if len(short) != 1:
+            reason = "one word (letters and digits)"
+            problems.append(
+                TableProblem(path.name, line, "abbreviation", row["abbreviation"], reason)
+            )
+        elif not long:
+            problems.append(TableProblem(path.name, line, "expansion", row["expansion"], "empty"))
+        else:
             table[short[0]] = long
+    if problems:
+        raise PlaceTableError(problems)
     return table
 
 

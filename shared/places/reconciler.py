@@ -10,8 +10,9 @@ above it; the first level that is not a match ends the row. Per level, in order:
    the edition: under the parent found it matches; under another parent the row is misfiled;
 3. the **name** (``shared.places.matching``).
 
-Decisions by name are remembered per (level, parent, normalised name): 83,000 village rows share 38
-provinces, 514 regencies and 7,285 districts, so the upper levels are decided once each.
+Decisions by name are remembered per (level, parent, normalised name): 83,000 village rows
+share 38 provinces, 514 regencies and 7,285 districts, so the upper levels are decided once
+each. A reconciler is meant for one job: its memory is not shared between threads.
 """
 
 from __future__ import annotations
@@ -124,8 +125,9 @@ class Reconciler:
         if len(fitting) != 1:
             return ambiguous
         chosen, below = fitting[0]
+        codes = ", ".join(c.code for c in ambiguous.candidates)
         reason = (
-            f"{len(ambiguous.candidates)} places fit ({ambiguous.reason}); only"
+            f"{len(ambiguous.candidates)} places fit ({codes}); only"
             f" {self.gazetteer.label(chosen.code)} has the {child} {below.official_name}"
         )
         outcome = Outcome.matched if chosen.score == 100.0 else Outcome.matched_fuzzy
