@@ -88,14 +88,22 @@ class PlaceRow:
         village_id: str | None = None,
         ref: str | int | None = None,
     ) -> PlaceRow:
-        """A row from named levels; the names stop at the first level left out or blank."""
-        names: list[str] = []
-        for name in (province, regency, district, village):
-            if name is None or not name.strip():
-                break
-            names.append(name)
-        ids = (province_id, regency_id, district_id, village_id)[: len(names)]
-        return cls(tuple(names), tuple(i or None for i in ids), ref)
+        """A row from named levels, down to the last one given. A blank level above a given
+        one, or an id without its name, is refused naming the row and level (nothing below a
+        gap is dropped silently)."""
+        names = [(n or "").strip() for n in (province, regency, district, village)]
+        ids = [
+            (i or "").strip() or None for i in (province_id, regency_id, district_id, village_id)
+        ]
+        depth = max((d + 1 for d in range(len(LEVELS)) if names[d] or ids[d]), default=0)
+        for d in range(depth):
+            if not names[d]:
+                given = "name" if names[depth - 1] else "id"
+                raise ValueError(
+                    f"row {ref}: {LEVELS[d]} name: empty, while the {LEVELS[depth - 1]} {given}"
+                    " is given"
+                )
+        return cls(tuple(names[:depth]), tuple(ids[:depth]), ref)
 
     @property
     def level(self) -> RegionLevel:

@@ -216,9 +216,13 @@ def test_a_row_must_name_its_levels_from_the_province_down() -> None:
         PlaceRow(("KALIMANTAN TIMUR", "KOTA SAMARINDA", " ", "LEMPAKE"), ref=7)
     with pytest.raises(ValueError, match="1 to 4 levels"):
         PlaceRow(())
-    row = PlaceRow.of("KALIMANTAN TIMUR", "KOTA SAMARINDA", "", "LEMPAKE", regency_id="356")
+    row = PlaceRow.of("KALIMANTAN TIMUR", "KOTA SAMARINDA", "", None, regency_id=" 356 ")
     assert row.names == ("KALIMANTAN TIMUR", "KOTA SAMARINDA")
-    assert row.source_ids == (None, "356")
+    assert (row.source_ids, row.level) == ((None, "356"), RegionLevel.regency)
+    with pytest.raises(ValueError, match="row 9: district name: empty, while the village name"):
+        PlaceRow.of("KALIMANTAN TIMUR", "KOTA SAMARINDA", "", "LEMPAKE", ref=9)
+    with pytest.raises(ValueError, match="regency name: empty, while the regency id is given"):
+        PlaceRow.of("KALIMANTAN TIMUR", None, regency_id="356")
 
 
 def official_row(gazetteer: Gazetteer, place: Place) -> tuple[str, ...]:
