@@ -15,7 +15,8 @@ from shared.places import (
     load_current_gazetteer,
     load_edition_archive,
 )
-from shared.villages.service import EditionInfo, import_now
+from shared.villages.edition import EditionInfo
+from shared.villages.service import import_now
 
 KALTIM_2025 = Path(__file__).resolve().parents[1] / "data" / "wilayah" / "2025-64"
 LEMPAKE = "64.72.05.1003"
