@@ -289,7 +289,7 @@ def build_scenario(
 # --- report --------------------------------------------------------------------------------
 
 
-def print_figures(scenario: Scenario, figures: dict[str, Summary]) -> None:
+def print_figures(figures: dict[str, Summary]) -> None:
     print(
         f"  {'side':<24}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
         f"{'requests':>10}   rounds (req/s)"
@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                 rounds=args.rounds,
                 warmup=args.warmup,
             )
-            print_figures(scenario, figures)
+            print_figures(figures)
             verdict = judge(scenario, figures)
             if verdict:
                 missed.append(verdict)

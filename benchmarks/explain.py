@@ -74,7 +74,7 @@ def report(database_url: str, recorded: dict[str, list[Statement]]) -> None:
             print(f"\n[S{number}]")
             print(
                 textwrap.fill(
-                    " ".join(statement.sql.split()),
+                    shape,
                     width=100,
                     initial_indent="  ",
                     subsequent_indent="  ",

@@ -210,15 +210,15 @@ def sample_ids(database_url: str, count: int, seed: int) -> list[str]:
 
 
 def sample_regencies(database_url: str, seed: int) -> list[str]:
-    """Every regency that has at least one cooperative, in random order."""
+    """Every regency that has at least one cooperative: the one with the most first (its
+    request is the one explained, the heaviest plan), the others in random order."""
     with psycopg.connect(database_url) as conn:
-        codes = [
-            row[0]
-            for row in conn.execute(
-                "SELECT DISTINCT r.regency_code FROM cooperative_villages cv"
-                " JOIN regions r ON r.id = cv.village_id"
-                " WHERE r.regency_code IS NOT NULL ORDER BY 1"
-            )
-        ]
-    random.Random(seed).shuffle(codes)
-    return codes
+        rows = conn.execute(
+            "SELECT r.regency_code, count(*) FROM cooperative_villages cv"
+            " JOIN regions r ON r.id = cv.village_id"
+            " WHERE r.regency_code IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+    codes = [row[0] for row in rows]
+    rest = codes[1:]
+    random.Random(seed).shuffle(rest)
+    return codes[:1] + rest
