@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     missed: list[str] = []
     notes: list[str] = []
-    recorded: dict[str, list[explain.Statement]] = {}
+    recorded: dict[str, explain.Recording] = {}
     with contextlib.ExitStack() as stack:
         fleet = Fleet(args.database_url, stack)
         for key in args.only or SCENARIOS:

@@ -26,7 +26,13 @@ class Statement:
     executemany: bool
 
 
-def record(base: str, path: str, content: str) -> list[Statement]:
+@dataclass(frozen=True)
+class Recording:
+    statements: list[Statement]
+    pings: int  # connection checkouts that sent a liveness query first (pool_pre_ping)
+
+
+def record(base: str, path: str, content: str) -> Recording:
     """The statements the server ran to answer one POST of ``content`` to ``path``."""
     with httpx.Client(base_url=base, timeout=60) as client:
         client.post(RECORDER).raise_for_status()
@@ -35,9 +41,15 @@ def record(base: str, path: str, content: str) -> list[Statement]:
         finally:
             recorded = client.delete(RECORDER)
     recorded.raise_for_status()
-    return [
-        Statement(r["statement"], r["parameters"], bool(r["executemany"])) for r in recorded.json()
-    ]
+    entries = recorded.json()
+    return Recording(
+        statements=[
+            Statement(r["statement"], r["parameters"], bool(r["executemany"]))
+            for r in entries
+            if "statement" in r
+        ],
+        pings=sum(1 for r in entries if r.get("checkout")),
+    )
 
 
 def _shape(sql: str) -> str:
@@ -59,13 +71,19 @@ def explain(database_url: str, statement: Statement) -> str:
     return "\n".join(str(row[0]) for row in rows)
 
 
-def report(database_url: str, recorded: dict[str, list[Statement]]) -> None:
+def report(database_url: str, recorded: dict[str, Recording]) -> None:
     """Print each scenario's statements, then the plan of each distinct statement once."""
     print("\n== SQL per request and EXPLAIN (ANALYZE, BUFFERS) of each distinct statement ==")
     seen: dict[str, int] = {}
-    for scenario, statements in recorded.items():
-        print(f"\n-- {scenario}: {len(statements)} statement(s) for one request")
-        for statement in statements:
+    for scenario, recording in recorded.items():
+        pings = (
+            f" and {recording.pings} connection checkout(s), each with a pre-ping round"
+            " trip (pool_pre_ping: SELECT 1 before the statement)"
+            if recording.pings
+            else ""
+        )
+        print(f"\n-- {scenario}: {len(recording.statements)} statement(s) for one request{pings}")
+        for statement in recording.statements:
             shape = _shape(statement.sql)
             first = shape not in seen
             if first:

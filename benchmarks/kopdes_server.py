@@ -9,8 +9,9 @@ workers elsewhere). Added, outside ``/graphql`` so no middleware of the API trea
 
 * ``POST /__bench__/statements`` starts recording the SQL the app sends (an SQLAlchemy
   ``before_cursor_execute`` listener on the app's engine, recording only while switched on),
-  ``DELETE`` stops and returns them with their parameters. The benchmark records one request
-  of each scenario this way and prints the EXPLAIN ANALYZE of each statement. The app's code
+  ``DELETE`` stops and returns them with their parameters, and the connection checkouts
+  that cost a pre-ping round trip each. The benchmark records one request of each scenario
+  this way and prints the EXPLAIN ANALYZE of each statement. The app's code
   is untouched; the listener's cost while off is one attribute test per statement.
 
 ``--stock`` serves the same schema through ``strawberry.asgi.GraphQL`` as it ships: no
@@ -34,9 +35,16 @@ HOST = "127.0.0.1"
 
 
 class StatementRecorder:
-    def __init__(self) -> None:
+    def __init__(self, pre_ping: bool) -> None:
         self.active = False
+        self.pre_ping = pre_ping
         self.statements: list[dict[str, Any]] = []
+
+    def checkout(self, *_args: Any) -> None:
+        # With pool_pre_ping every checkout first sends a liveness query straight through the
+        # driver, which no statement event sees: recorded here as the round trip it is.
+        if self.active and self.pre_ping:
+            self.statements.append({"checkout": True})
 
     def before_cursor_execute(
         self,
@@ -74,12 +82,10 @@ def kopdes_app() -> Any:
     settings = get_settings()
     configure_logging(settings)
     app = create_app(settings, start_embedded_worker=False)
-    recorder = StatementRecorder()
-    event.listen(
-        app.state.db.async_engine.sync_engine,
-        "before_cursor_execute",
-        recorder.before_cursor_execute,
-    )
+    engine = app.state.db.async_engine.sync_engine
+    recorder = StatementRecorder(pre_ping=bool(getattr(engine.pool, "_pre_ping", False)))
+    event.listen(engine, "before_cursor_execute", recorder.before_cursor_execute)
+    event.listen(engine, "checkout", recorder.checkout)
     app.router.routes.append(
         Route("/__bench__/statements", recorder.endpoint, methods=["POST", "DELETE"])
     )
