@@ -31,6 +31,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -238,51 +239,53 @@ def build_scenario(
         )
     if key == "page":
         page = body(PAGE, {"region": SAMPLE})
-        return Scenario(
+        return _against(
             key,
             "page of 100 cooperatives of a random regency, with villages and totalCount",
-            (
-                Side(KOPDES, Load(kopdes().base, "/graphql", page, tuple(regencies)), page_data),
-                Side(
-                    "hand-written",
-                    Load(fleet.reference().base, "/page", page, tuple(regencies)),
-                    page_data,
-                ),
-            ),
-            target_side="hand-written",
+            Load(kopdes().base, "/graphql", page, tuple(regencies)),
+            ("hand-written", Load(fleet.reference().base, "/page", page, tuple(regencies))),
+            page_data,
             target=0.6,
         )
     if key == "dashboard":
         static = fleet.static(kopdes_dashboard(fleet, notes))
         request = fixed(body(DASHBOARD))
-        return Scenario(
+        return _against(
             key,
             "national dashboard (38 provinces with their regencies' coverage), cached, anonymous",
-            (
-                Side(KOPDES, Load(kopdes().base, "/graphql", request, NO_SAMPLE), dashboard_bytes),
-                Side(
-                    "static bytes",
-                    Load(static.base, "/static", request, NO_SAMPLE),
-                    dashboard_bytes,
-                ),
-            ),
-            target_side="static bytes",
+            Load(kopdes().base, "/graphql", request, NO_SAMPLE),
+            ("static bytes", Load(static.base, "/static", request, NO_SAMPLE)),
+            dashboard_bytes,
             target=0.5,
         )
     request = fixed(body(TYPENAME))
-    return Scenario(
+    return _against(
         key,
         "{ __typename }",
-        (
-            Side(KOPDES, Load(kopdes().base, "/graphql", request, NO_SAMPLE), same_data),
-            Side(
-                "strawberry stock view",
-                Load(fleet.stock().base, "/graphql", request, NO_SAMPLE),
-                same_data,
-            ),
-        ),
-        target_side="strawberry stock view",
+        Load(kopdes().base, "/graphql", request, NO_SAMPLE),
+        ("strawberry stock view", Load(fleet.stock().base, "/graphql", request, NO_SAMPLE)),
+        same_data,
         target=3.0,
+    )
+
+
+def _against(
+    key: str,
+    title: str,
+    ours: Load,
+    reference: tuple[str, Load],
+    normalise: Callable[[bytes], Any],
+    *,
+    target: float,
+) -> Scenario:
+    """A scenario of Kopdes against one reference that answers in the same shape."""
+    name, load = reference
+    return Scenario(
+        key,
+        title,
+        (Side(KOPDES, ours, normalise), Side(name, load, normalise)),
+        target_side=name,
+        target=target,
     )
 
 
@@ -306,8 +309,8 @@ def judge(scenario: Scenario, figures: dict[str, Summary]) -> str | None:
     """Print the ratios; the missed target, or None."""
     ours = figures[KOPDES]
     for name in scenario.also:
-        print(f"  ratio kopdes / {name}: {ours.rps / figures[name].rps:.2f}x")
-    ratio = ours.rps / figures[scenario.target_side].rps
+        print(f"  ratio kopdes / {name}: {loadgen.ratio(ours, figures[name]):.2f}x")
+    ratio = loadgen.ratio(ours, figures[scenario.target_side])
     errors = sum(f.errors for f in figures.values())
     met = ratio >= scenario.target and errors == 0
     verdict = "met" if met else "MISSED"

@@ -15,8 +15,8 @@ workers elsewhere). Added, outside ``/graphql`` so no middleware of the API trea
   is untouched; the listener's cost while off is one attribute test per statement.
 
 ``--stock`` serves the same schema through ``strawberry.asgi.GraphQL`` as it ships: no
-middleware, no response cache, Strawberry's own JSON handling, a context with the same
-fields the resolvers read (anonymous caller).
+middleware, no response cache, Strawberry's own JSON handling; only ``get_context`` is the
+app's, so the resolvers get the context they need (an anonymous caller here).
 
 Only this module imports the app's internals, so a move of modules in ``api/`` is fixed here.
 """
@@ -93,26 +93,22 @@ def kopdes_app() -> Any:
 
 
 def stock_view_app() -> Any:
-    from starlette.websockets import WebSocket
     from strawberry.asgi import GraphQL
 
+    from api.app import KopdesGraphQL
     from api.context import Context
     from api.schema import schema
     from shared.db import get_database
 
-    db = get_database()
-
     class StockView(GraphQL[Context, None]):
-        async def get_context(
-            self, request: Request | WebSocket, response: Response | WebSocket | None
-        ) -> Context:
-            return Context(
-                request=request,
-                response=response if isinstance(response, Response) else None,
-                db=db,
-            )
+        # The context the app's own view gives its resolvers (database, caller, loaders).
+        get_context = KopdesGraphQL.get_context
 
-    view = StockView(schema, graphql_ide=None)
+        def __init__(self) -> None:
+            super().__init__(schema, graphql_ide=None)
+            self.db = get_database()
+
+    view = StockView()
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/healthz":

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             print_figures(figures)
             names = list(figures)
             for other in names[:1] + names[2:]:
-                ratio = figures["lean prototype"].rps / figures[other].rps
+                ratio = loadgen.ratio(figures["lean prototype"], figures[other])
                 print(f"  ratio lean prototype / {other}: {ratio:.2f}x")
     return 0
 

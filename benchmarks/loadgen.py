@@ -111,6 +111,11 @@ class Summary:
     rounds: tuple[float, ...]
 
 
+def ratio(ours: Summary, reference: Summary) -> float:
+    """Our rate over the reference's; 0 when the reference answered nothing."""
+    return ours.rps / reference.rps if reference.rps > 0 else 0.0
+
+
 def summarise(runs: list[Figures]) -> Summary:
     return Summary(
         rps=statistics.median(r.rps for r in runs),
