@@ -65,9 +65,8 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from api.auth import principal_of
 from api.context import Context
 from api.errors import MaskUnexpectedErrors, classify
-from api.guards import _LIMIT_RULES, CACHED_DOCUMENTS, MAX_TOKENS
+from api.guards import _LIMIT_RULES, CACHED_DOCUMENTS, MAX_TOKENS, cost_error
 from api.http import GRAPHQL_RESPONSE_JSON, JSON, has_nul, wants_graphql_response
-from api.limits import cost_error
 from api.schema import schema
 from shared.config import Settings
 from shared.db import Database
