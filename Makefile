@@ -3,18 +3,34 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UV     := $(BIN)/uv
+# uv installs exactly what uv.lock pins. The bootstrap takes the uv release the lock names
+# from PyPI, so a clean clone needs only Python and make.
+UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS    := never
 
-.PHONY: run test lint typecheck pytest install schema fmt clean worker migrate
+.PHONY: run test lint typecheck pytest install lock upgrade schema fmt clean worker migrate
 
-$(BIN)/python:
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet 'uv==$(UV_VERSION)'
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Re-installs whenever the lock or pyproject.toml changes. A lock that no longer matches
+# pyproject.toml is refused, never silently re-resolved.
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@$(UV) lock --check --offline --quiet \
+	  || { echo "uv.lock does not match pyproject.toml: run 'make lock' and commit both" >&2; exit 1; }
+	$(UV) sync --quiet --locked --extra dev
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP)  ## the exact versions in uv.lock, into .venv
+
+lock: | $(UV)  ## after editing dependencies in pyproject.toml: re-resolve uv.lock, keeping other pins
+	$(UV) lock
+
+upgrade: | $(UV)  ## move every pin in uv.lock to the newest release pyproject.toml allows
+	$(UV) lock --upgrade
 
 run: $(STAMP)  ## migrate, import the bundled village list on first start, serve on :8000
 	$(BIN)/kopdes serve

@@ -23,6 +23,7 @@ from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.body_limit import BodyLimitMiddleware
 from api.console import console_routes
 from api.context import Context
+from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
 from api.observability import RequestContextMiddleware
 from api.schema import schema
@@ -44,6 +45,10 @@ class KopdesGraphQL(GraphQLHTTP):
             multipart_uploads_enabled=True,
         )
         self.db = db
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Kopdes's own page and assets instead of Strawberry's, which load from a CDN.
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
@@ -139,6 +144,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([assets_route()] if settings.graphiql else []),
             *console_routes(),
         ],
         lifespan=lifespan,
