@@ -47,7 +47,7 @@ from shared.models.operations import (
     DataState,
     ImportJob,
 )
-from shared.models.regions import Edition, Region, RegionChange
+from shared.models.regions import Edition, PlaceCrosswalk, Region, RegionChange
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -78,6 +78,7 @@ __all__ = [
     "Outlet",
     "OutletStatus",
     "OutletType",
+    "PlaceCrosswalk",
     "Proposal",
     "ProposalStatus",
     "ProposalVillage",

@@ -95,7 +95,9 @@ class Cooperative(Base):
 
 
 class CooperativeVillage(Base):
-    """A village covered by a cooperative. A village has at most one cooperative."""
+    """A village covered by a cooperative. The registry may file several cooperatives for one
+    village: all are stored, the village counts as covered once (``shared.coverage``), and the
+    village is listed as a data-quality finding (``shared.findings``)."""
 
     __tablename__ = "cooperative_villages"
 
@@ -109,7 +111,7 @@ class CooperativeVillage(Base):
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="villages", lazy="raise")
 
-    __table_args__ = (UniqueConstraint("village_id"),)
+    __table_args__ = (Index("ix_cooperative_villages_village_id", "village_id"),)
 
 
 class StageEvent(Base):
