@@ -19,6 +19,7 @@ from shared.models.cooperatives import (
     Proposal,
     ProposalVillage,
     StageEvent,
+    UnplacedRegistryRow,
 )
 from shared.models.enums import (
     OUTLET_KBLI,
@@ -90,6 +91,7 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "UnplacedRegistryRow",
     "ancestor_codes",
     "codes_above",
     "level_of_code",
