@@ -17,6 +17,7 @@ from typing import Any, TypedDict, Unpack
 
 from shared.audit import SYSTEM, Actor
 from shared.db import Database
+from shared.errors import InvalidInput
 from shared.imports.files import file_sha256, keep_for_worker
 from shared.imports.report import job_report as common_report
 from shared.jobs.actors import REGISTRY_IMPORT as ACTOR
@@ -25,6 +26,7 @@ from shared.jobs.runner import run_here
 from shared.jobs.store import create_job
 from shared.models import ImportJob, JobKind
 from shared.registry.flow import REGISTRY_IMPORT, FileFormat
+from shared.registry.placing import SOURCE_NAME
 
 # What the report shows of each problem (a record file's problems name no file).
 REPORTED_KEYS = ("line", "field", "code", "message")
@@ -34,14 +36,22 @@ class Options(TypedDict, total=False):
     file_format: FileFormat  # registry (the default) or proposals
     dry_run: bool  # check and count, write nothing
     source_name: str | None  # the file's name as the user knows it (an upload's)
+    # Name-keyed registry files (docs/import-formats.md):
+    source: str | None  # whose ids the file's place ids are (its crosswalk); simkopdes
+    min_match_rate: float | None  # instead of KOPDES_MIN_MATCH_RATE
+    allow_low_match: bool  # import even when a level matches below the minimum
+    overrides: Path | None  # instead of KOPDES_PLACE_OVERRIDES
 
 
 def start_cooperative_import(
     db: Database, path: Path, actor: Actor = SYSTEM, **options: Unpack[Options]
 ) -> ImportJob:
     """Create an import job for the worker and enqueue it once the job has committed."""
-    (kept,), _ = keep_for_worker(db.settings.upload_dir, "cooperatives", [path])
-    job = _create(db, kept, actor, options)
+    overrides = options.get("overrides") or db.settings.place_overrides
+    (kept,), kept_overrides = keep_for_worker(
+        db.settings.upload_dir, "cooperatives", [path], mapping=overrides
+    )
+    job = _create(db, kept, actor, {**options, "overrides": kept_overrides})
     enqueue_job(ACTOR, job.id)
     return job
 
@@ -56,6 +66,22 @@ def import_now(
 
 def _create(db: Database, path: Path, actor: Actor, options: Options) -> ImportJob:
     file_format = options.get("file_format", FileFormat.registry)
+    params: dict[str, Any] = {"format": file_format.value}
+    source = options.get("source")
+    if source:
+        if not SOURCE_NAME.match(source):
+            raise InvalidInput("source", f"{source!r}: lower-case letters, digits, - and _ only")
+        params["source"] = source
+    if options.get("min_match_rate") is not None:
+        rate = options["min_match_rate"]
+        if rate is None or not 0.0 <= rate <= 1.0:
+            raise InvalidInput("min_match_rate", f"{rate} is not between 0 and 1")
+        params["min_match_rate"] = rate
+    if options.get("allow_low_match"):
+        params["allow_low_match"] = True
+    overrides = options.get("overrides") or db.settings.place_overrides
+    if overrides is not None:
+        params["overrides"] = str(overrides)
     with db.transaction() as session:
         return create_job(
             session,
@@ -63,7 +89,7 @@ def _create(db: Database, path: Path, actor: Actor, options: Options) -> ImportJ
             source_path=str(path),
             source_name=options.get("source_name") or path.name,
             source_sha256=file_sha256(path) if path.is_file() else None,
-            params={"format": file_format.value},
+            params=params,
             dry_run=options.get("dry_run", False),
             actor=actor,
         )
@@ -76,6 +102,7 @@ def job_report(job: ImportJob) -> dict[str, Any]:
         "format": (job.params or {}).get("format"),
         "counts": job.counts or {},
         **common_report(job, problem_keys=REPORTED_KEYS),
+        "reconciliation": job.reconciliation,
     }
 
 
