@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Unpack
 
 import typer
 from rich.console import Console
 from sqlalchemy import func, select
 
 from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, demo_app, import_app
-from cli.jobs import follow
+from cli.jobs import follow, print_reconciliation
 from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
 from shared.db import Database, get_database
+from shared.errors import ServiceError
 from shared.models import ImportJob, JobStatus, Region, RegionLevel
 from shared.registry.datasets import (
     KALTIM_PROPOSALS,
@@ -29,7 +31,7 @@ from shared.registry.datasets import (
     write_csv,
 )
 from shared.registry.flow import FileFormat
-from shared.registry.service import import_now, job_report, start_cooperative_import
+from shared.registry.service import Options, import_now, job_report, start_cooperative_import
 from shared.villages.service import import_bundled_now
 
 console = Console(stderr=True)
@@ -53,30 +55,41 @@ def _report(job: ImportJob, *, as_json: bool) -> None:
             console.print(f"  ... and {job.error_count - len(report['errors'])} more errors")
         for warning in report["warnings"]:
             console.print(
-                f"  [yellow]warning[/yellow] line {warning['line']}, {warning['field']}:"
-                f" {warning['message']}"
+                f"  [yellow]warning[/yellow] line {warning['line']}, {warning['field']}"
+                f" [{warning['code']}]: {warning['message']}"
             )
+        if job.reconciliation:
+            print_reconciliation(console, job.reconciliation)
     if job.status != JobStatus.succeeded:
         raise typer.Exit(1)
 
 
-def _import(path: Path, fmt: FileFormat, *, wait: bool, as_json: bool, dry_run: bool) -> None:
+def _import(path: Path, *, wait: bool, as_json: bool, **options: Unpack[Options]) -> None:
     if not path.is_file():
         console.print(f"[red]{path} does not exist[/red]")
         raise typer.Exit(2)
+    overrides = options.get("overrides")
+    if overrides is not None and not overrides.is_file():
+        console.print(f"[red]--overrides: {overrides} does not exist[/red]")
+        raise typer.Exit(2)
     db = get_database()
     actor = cli_actor()
-    if wait and db.settings.embedded:
-        # No worker runs beside this process in the embedded runtime: do the work here.
-        if as_json:
-            job = import_now(db, path, actor=actor, file_format=fmt, dry_run=dry_run)
-        else:
-            with console.status(f"importing {path.name}", spinner="dots"):
-                job = import_now(db, path, actor=actor, file_format=fmt, dry_run=dry_run)
-        _report(job, as_json=as_json)
-        return
     try:
-        queued = start_cooperative_import(db, path, actor, file_format=fmt, dry_run=dry_run)
+        if wait and db.settings.embedded:
+            # No worker runs beside this process in the embedded runtime: do the work here.
+            with (
+                console.status(f"importing {path.name}", spinner="dots")
+                if not as_json
+                else (nullcontext())
+            ):
+                job = import_now(db, path, actor=actor, **options)
+            _report(job, as_json=as_json)
+            return
+        queued = start_cooperative_import(db, path, actor, **options)
+    except ServiceError as exc:
+        option = f"--{exc.field.replace('_', '-')}: " if exc.field else ""
+        console.print(f"[red]{option}{exc.message}[/red]")
+        raise typer.Exit(2) from exc
     except BrokerUnavailable as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from exc
@@ -96,18 +109,48 @@ def _import_command(file_format: FileFormat, doc: str) -> Callable[..., None]:
         as_json: JsonOption = False,
         dry_run: DryRunOption = False,
     ) -> None:
-        _import(path, file_format, wait=wait, as_json=as_json, dry_run=dry_run)
+        _import(path, file_format=file_format, wait=wait, as_json=as_json, dry_run=dry_run)
 
     command.__doc__ = doc
     return command
 
 
-import_app.command("cooperatives")(
-    _import_command(
-        FileFormat.registry,
-        "Import a registry file: one row per cooperative, upserted by registry id.",
+@import_app.command("cooperatives")
+def import_cooperatives(
+    path: Annotated[Path, typer.Argument(help="The file: CSV, XLSX or JSON")],
+    wait: WaitOption = False,
+    as_json: JsonOption = False,
+    dry_run: DryRunOption = False,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Name-keyed files: whose place ids they carry (default simkopdes)"),
+    ] = None,
+    min_match_rate: Annotated[
+        float | None,
+        typer.Option(help="Name-keyed files: refuse below this share matched per level (0-1)"),
+    ] = None,
+    allow_low_match: Annotated[
+        bool, typer.Option("--allow-low-match", help="Import even below the match rate")
+    ] = False,
+    overrides: Annotated[
+        Path | None, typer.Option(help="Overrides file (source_id,code) that wins over names")
+    ] = None,
+) -> None:
+    """Import a registry file: one row per cooperative (by village codes or place names), or
+    a regional summary by place names; upserted by registry id."""
+    _import(
+        path,
+        file_format=FileFormat.registry,
+        wait=wait,
+        as_json=as_json,
+        dry_run=dry_run,
+        source=source,
+        min_match_rate=min_match_rate,
+        allow_low_match=allow_low_match,
+        overrides=overrides,
     )
-)
+
+
 import_app.command("proposals")(
     _import_command(
         FileFormat.proposals, "Import proposals for new cooperatives, upserted by proposal id."

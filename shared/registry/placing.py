@@ -15,11 +15,12 @@ overrides file. What comes out:
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
@@ -227,3 +228,14 @@ def learn_and_save(session: Session, placed: Placed, source: str) -> Learned:
     DbCrosswalkStore(session).write(source, placed.crosswalk.values())
     placed.learned = learned
     return learned
+
+
+def write_decisions_csv(report: dict[str, Any], stream: TextIO) -> int:
+    """The report's decisions as CSV (``DECISION_COLUMNS``), for the download and the CLI;
+    returns the number of rows."""
+    writer = csv.DictWriter(stream, fieldnames=list(DECISION_COLUMNS), extrasaction="ignore")
+    writer.writeheader()
+    decisions = report.get("decisions") or []
+    for row in decisions:
+        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in DECISION_COLUMNS})
+    return len(decisions)

@@ -8,6 +8,9 @@ what was stored (crosswalk, findings, cooperatives) and what was not.
 from __future__ import annotations
 
 import csv
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -302,3 +305,38 @@ def test_rows_of_one_cooperative_that_disagree_are_an_error_naming_both_lines(
     ]
     assert "S-2 is also on line 2" in job.errors[0]["message"]
     assert _links(villages) == []
+
+
+def _kopdes(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_cli_imports_a_summary_with_its_options_and_shows_the_reconciliation(
+    villages: Database, worker: object, tmp_path: Path
+) -> None:
+    path = str(_summary(tmp_path / "s.csv", KALTIM))
+    refused = _kopdes("import", "cooperatives", path, "--wait", "--json")
+    assert refused.returncode == 1
+    assert [e["code"] for e in json.loads(refused.stdout)["errors"]] == ["low_match_rate"]
+
+    done = _kopdes("import", "cooperatives", path, "--wait", "--json", "--min-match-rate", "0.9")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["counts"]["placed_cooperatives"] == 1037
+    assert report["reconciliation"]["min_match_rate"] == 0.9
+
+    shown = _kopdes("jobs", "show", str(report["id"]))
+    assert shown.returncode == 0, shown.stderr
+    assert "regency: 90.9% matched (matched 10, unknown 1)" in shown.stderr
+    assert "line 12 unknown: KALIMANTAN TIMUR / Fukuoka" in shown.stderr
+    as_csv = _kopdes("jobs", "show", str(report["id"]), "--decisions-csv", "-")
+    assert as_csv.returncode == 0, as_csv.stderr
+    [header, row] = list(csv.reader(as_csv.stdout.splitlines()))
+    assert header[:5] == ["line", "place", "source_ids", "level", "outcome"]
+    assert row[:5] == ["12", "KALIMANTAN TIMUR / Fukuoka", "23 / 9001", "regency", "unknown"]
+
+    bad = _kopdes("import", "cooperatives", path, "--wait", "--source", "Not Valid")
+    assert bad.returncode == 2
+    assert "--source: 'Not Valid': lower-case letters" in bad.stderr
