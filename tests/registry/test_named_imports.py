@@ -103,8 +103,9 @@ def test_a_summary_below_the_match_rate_is_refused_with_its_report_and_nothing_s
     job = import_now(villages, _summary(tmp_path / "s.csv", KALTIM))
     assert job.status == JobStatus.failed
     assert [(e["field"], e["code"]) for e in job.errors] == [("regency", "low_match_rate")]
-    assert "10 of 11 regency names matched (90.9%), below the minimum of 95.0%" in (
-        job.errors[0]["message"]
+    assert (
+        "10 of 11 regency names matched (90.9%), below the minimum of 95.0%"
+        in (job.errors[0]["message"])
     )
     report = job.reconciliation
     assert report is not None
@@ -123,9 +124,7 @@ def test_a_dry_run_reports_rates_and_every_decision_that_was_not_exact(
 ) -> None:
     rows = [*KALTIM[:7], ("355", "KOTA BALIK PAPAN", 34, 34, 34), *KALTIM[8:]]
     rows[5] = ("348", "KAB. PASIR", 144, 144, 133)  # one letter off: fuzzy
-    job = import_now(
-        villages, _summary(tmp_path / "s.csv", rows), dry_run=True, min_match_rate=0.9
-    )
+    job = import_now(villages, _summary(tmp_path / "s.csv", rows), dry_run=True, min_match_rate=0.9)
     assert job.status == JobStatus.succeeded, job.errors
     assert job.message == (
         "would place 1037 cooperatives of 10 rows in 10 regions; 1 rows (1 cooperatives)"
@@ -163,9 +162,7 @@ def test_allowed_below_the_rate_the_summary_learns_the_crosswalk_and_records_the
     assert len(crosswalk) == 11  # the province and its ten regencies, by SIMKOPDES id
     assert crosswalk["province", "23"] == ("64", "matched")
     assert crosswalk["regency", "356"] == ("64.72", "matched")
-    assert _unplaced(villages) == [
-        (12, "KALIMANTAN TIMUR / Fukuoka", "unknown", 1, "64", None)
-    ]
+    assert _unplaced(villages) == [(12, "KALIMANTAN TIMUR / Fukuoka", "unknown", 1, "64", None)]
 
 
 def test_a_second_snapshot_reuses_the_crosswalk_by_id_whatever_the_spelling(
@@ -197,9 +194,7 @@ def test_an_override_wins_over_the_crosswalk_and_the_name(
     overrides = tmp_path / "overrides.csv"
     overrides.write_text("source_id,code\n355,64.74\n", encoding="utf-8")
     rows = [("355", "KOTA BALIKPAPAN", 34, 34, 34)]
-    job = import_now(
-        villages, _summary(tmp_path / "2.csv", rows, extra=False), overrides=overrides
-    )
+    job = import_now(villages, _summary(tmp_path / "2.csv", rows, extra=False), overrides=overrides)
     assert job.status == JobStatus.succeeded, job.errors
     assert job.reconciliation is not None
     [decision] = job.reconciliation["decisions"]
