@@ -17,7 +17,7 @@ from cli.app import JsonOption, jobs_app
 from shared.db import Database, get_database
 from shared.jobs.store import FINISHED, load_job
 from shared.models import ImportJob
-from shared.registry.placing import write_decisions_csv
+from shared.registry.placing import levels_of, write_decisions_csv
 from shared.registry.service import job_report
 
 DECISIONS_SHOWN = 20
@@ -60,7 +60,7 @@ def print_reconciliation(console: Console, report: dict[str, Any]) -> None:
         f" {summary.get('rows', 0)} rows placed, minimum match rate"
         f" {float(report.get('min_match_rate') or 0):.1%}"
     )
-    for level, figures in (summary.get("levels") or {}).items():
+    for level, figures in levels_of(report):
         outcomes = ", ".join(f"{k} {v}" for k, v in figures["outcomes"].items() if v)
         console.print(f"    {level}: {figures['match_rate']:.1%} matched ({outcomes})")
     decisions = report.get("decisions") or []

@@ -10,6 +10,7 @@ import strawberry
 
 from api.pagination import Connection, build_connection, decode_cursor, page_size
 from api.schema.common import JSON
+from shared.registry.placing import levels_of
 
 
 @strawberry.type(description="How the names of one level fared.")
@@ -118,7 +119,7 @@ def to_report(job_id: int, raw: dict[str, Any] | None) -> ReconciliationReport |
                 not_reached=f["not_reached"],
                 outcomes=JSON({k: v for k, v in f["outcomes"].items() if v}),
             )
-            for level, f in (summary.get("levels") or {}).items()
+            for level, f in levels_of(raw)
         ],
         below_threshold=[str(b["level"]) for b in raw.get("below_threshold") or []],
         decision_count=len(raw.get("decisions") or []),

@@ -239,3 +239,10 @@ def write_decisions_csv(report: dict[str, Any], stream: TextIO) -> int:
     for row in decisions:
         writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in DECISION_COLUMNS})
     return len(decisions)
+
+
+def levels_of(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The report's per-level figures, province first (JSONB keeps keys in its own order)."""
+    order = {level.value: i for i, level in enumerate(LEVELS)}
+    levels = (report.get("summary") or {}).get("levels") or {}
+    return sorted(levels.items(), key=lambda item: order.get(item[0], len(order)))
