@@ -19,6 +19,7 @@ from shared.models.cooperatives import (
     Proposal,
     ProposalVillage,
     StageEvent,
+    link_codes,
 )
 from shared.models.enums import (
     OUTLET_KBLI,
@@ -92,5 +93,6 @@ __all__ = [
     "ancestor_codes",
     "codes_above",
     "level_of_code",
+    "link_codes",
     "utcnow",
 ]
