@@ -19,6 +19,7 @@ from shared.models.cooperatives import (
     Proposal,
     ProposalVillage,
     StageEvent,
+    UnplacedRegistryRow,
     link_codes,
 )
 from shared.models.enums import (
@@ -48,7 +49,7 @@ from shared.models.operations import (
     DataState,
     ImportJob,
 )
-from shared.models.regions import Edition, Region, RegionChange
+from shared.models.regions import Edition, PlaceCrosswalk, Region, RegionChange
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -79,6 +80,7 @@ __all__ = [
     "Outlet",
     "OutletStatus",
     "OutletType",
+    "PlaceCrosswalk",
     "Proposal",
     "ProposalStatus",
     "ProposalVillage",
@@ -90,6 +92,7 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "UnplacedRegistryRow",
     "ancestor_codes",
     "codes_above",
     "level_of_code",
