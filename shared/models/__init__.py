@@ -38,6 +38,7 @@ from shared.models.enums import (
     Scheme,
     Stage,
 )
+from shared.models.files import FileChunk, StoredFile
 from shared.models.operations import (
     COVERAGE_COLUMNS,
     ApiKey,
@@ -68,6 +69,7 @@ __all__ = [
     "CoverageSnapshot",
     "DataState",
     "Edition",
+    "FileChunk",
     "ImportJob",
     "JobKind",
     "JobPhase",
@@ -89,6 +91,7 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "StoredFile",
     "ancestor_codes",
     "codes_above",
     "level_of_code",
