@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from shared.db import Database
+from shared.files import open_file
 from shared.jobs.actors import VILLAGE_IMPORT as ACTOR_NAME
 from shared.jobs.queue import enqueue_job
 from shared.models import (
@@ -23,7 +24,6 @@ from shared.models import (
     RegionChange,
 )
 from shared.villages.queries import retired_villages_with_cooperatives
-from shared.files import open_file
 from shared.villages.service import EditionInfo, import_now, start_village_import
 from tests.support import wait_for_job
 from tests.villages.common import (
