@@ -19,6 +19,7 @@ from shared.models.cooperatives import (
     Proposal,
     ProposalVillage,
     StageEvent,
+    UnplacedRegistryRow,
 )
 from shared.models.enums import (
     OUTLET_KBLI,
@@ -48,7 +49,7 @@ from shared.models.operations import (
     DataState,
     ImportJob,
 )
-from shared.models.regions import Edition, Region, RegionChange
+from shared.models.regions import Edition, PlaceCrosswalk, Region, RegionChange
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -80,6 +81,7 @@ __all__ = [
     "Outlet",
     "OutletStatus",
     "OutletType",
+    "PlaceCrosswalk",
     "Proposal",
     "ProposalStatus",
     "ProposalVillage",
@@ -92,6 +94,7 @@ __all__ = [
     "Stage",
     "StageEvent",
     "StoredFile",
+    "UnplacedRegistryRow",
     "ancestor_codes",
     "codes_above",
     "level_of_code",

@@ -95,7 +95,9 @@ class Cooperative(Base):
 
 
 class CooperativeVillage(Base):
-    """A village covered by a cooperative. A village has at most one cooperative."""
+    """A village covered by a cooperative. The registry may file several cooperatives for one
+    village: all are stored, the village counts as covered once (``shared.coverage``), and the
+    village is listed as a data-quality finding (``shared.findings``)."""
 
     __tablename__ = "cooperative_villages"
 
@@ -109,7 +111,37 @@ class CooperativeVillage(Base):
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="villages", lazy="raise")
 
-    __table_args__ = (UniqueConstraint("village_id"),)
+    __table_args__ = (Index("ix_cooperative_villages_village_id", "village_id"),)
+
+
+class UnplacedRegistryRow(Base):
+    """A row of a name-keyed registry file whose place could not be reconciled (misfiled,
+    unknown, ambiguous): kept as a data-quality finding, never counted in a region. Each
+    import of a source replaces that source's rows."""
+
+    __tablename__ = "unplaced_registry_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))
+    line: Mapped[int] = mapped_column(Integer)
+    registry_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(300))
+    cooperatives: Mapped[int] = mapped_column(Integer)  # 1 for a list row, N for a summary's
+    place: Mapped[str] = mapped_column(String(900))  # the names as given, province first
+    level: Mapped[str] = mapped_column(String(10))  # the level that failed
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str | None] = mapped_column(String(2))  # the province found
+    region_code: Mapped[str | None] = mapped_column(String(13))  # the deepest level found
+    candidate_code: Mapped[str | None] = mapped_column(String(13))  # misfiled: where it is
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("cooperatives >= 0", name="cooperatives_not_negative"),
+        Index("ix_unplaced_registry_rows_source", "source"),
+        Index("ix_unplaced_registry_rows_province_code", "province_code"),
+    )
 
 
 class StageEvent(Base):

@@ -182,6 +182,32 @@ def test_a_merger_across_regencies_counts_once_at_its_home_village(
     assert _figure(db, "64", "covered_villages") == 2
 
 
+def test_two_cooperatives_in_one_village_cover_it_once_at_the_furthest_stage(
+    db: Database, tmp_path: Path
+) -> None:
+    load_villages(db)
+    shared, alone = "64.01.01.2009", "64.01.01.2010"
+    rows = [
+        coop(shared, "R-1", stage="deliberation"),
+        coop(shared, "R-2", stage="legal_entity"),
+        coop(alone, "R-3", stage="deliberation"),
+    ]
+    job = import_now(db, write_rows(tmp_path / "two.csv", rows))
+    assert job.status == JobStatus.succeeded, job.errors
+    recompute_now(db)
+    for scope in ("64", "64.01", "64.01.01"):
+        assert _figure(db, scope, "cooperatives") == 3, scope
+        assert _figure(db, scope, "covered_villages") == 2, scope
+        assert _figure(db, scope, "covered_legal_entity") == 1, scope
+        assert _figure(db, scope, "covered_formed") == 1, scope
+    assert _figure(db, "64", "active_villages") == 1038
+    assert _figure(db, "64.01.01", "active_villages") == 9
+    assert _figure(db, shared, "active_villages") == 1  # read live: one village, once
+    assert _figure(db, shared, "covered_villages") == 1
+    assert _figure(db, shared, "covered_legal_entity") == 1
+    assert _figure(db, shared, "cooperatives") == 2
+
+
 def test_a_retired_villages_cooperative_still_counts_where_it_belongs(
     db: Database, tmp_path: Path
 ) -> None:

@@ -4,8 +4,8 @@ Uploads and CLI-given files waited in ``KOPDES_UPLOAD_DIR``, a folder the API an
 had to share. They now live in ``stored_files`` (one row per distinct content, by SHA-256)
 and ``file_chunks`` (its bytes in pieces), so a worker needs only the database and Redis.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29 12:15:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from shared.models.base import UTCDateTime
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
