@@ -40,6 +40,7 @@ from shared.models.enums import (
     Scheme,
     Stage,
 )
+from shared.models.files import FileChunk, StoredFile
 from shared.models.operations import (
     COVERAGE_COLUMNS,
     ApiKey,
@@ -70,6 +71,7 @@ __all__ = [
     "CoverageSnapshot",
     "DataState",
     "Edition",
+    "FileChunk",
     "ImportJob",
     "JobKind",
     "JobPhase",
@@ -92,6 +94,7 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "StoredFile",
     "UnplacedRegistryRow",
     "ancestor_codes",
     "codes_above",
