@@ -69,9 +69,10 @@ class Settings(BaseSettings):
         description="Operations' overrides file (source_id,code) for name-keyed registry"
         " imports; it wins over the crosswalk and the names",
     )
-    upload_dir: Path = Field(
-        default=Path("var") / "uploads",
-        description="Where uploaded and CLI-given import files are kept for the worker to read",
+    file_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days an import's stored input file is kept in the database (then deleted)",
     )
     upload_max_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="Largest accepted upload, in bytes"

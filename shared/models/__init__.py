@@ -20,6 +20,7 @@ from shared.models.cooperatives import (
     ProposalVillage,
     StageEvent,
     UnplacedRegistryRow,
+    link_codes,
 )
 from shared.models.enums import (
     OUTLET_KBLI,
@@ -39,6 +40,7 @@ from shared.models.enums import (
     Scheme,
     Stage,
 )
+from shared.models.files import FileChunk, StoredFile
 from shared.models.operations import (
     COVERAGE_COLUMNS,
     ApiKey,
@@ -69,6 +71,7 @@ __all__ = [
     "CoverageSnapshot",
     "DataState",
     "Edition",
+    "FileChunk",
     "ImportJob",
     "JobKind",
     "JobPhase",
@@ -91,9 +94,11 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "StoredFile",
     "UnplacedRegistryRow",
     "ancestor_codes",
     "codes_above",
     "level_of_code",
+    "link_codes",
     "utcnow",
 ]

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,7 +25,7 @@ from shared.jobs.store import JobInput
 from shared.models import JobKind, JobPhase
 from shared.proposals import importing as proposals
 from shared.registry import layouts, named
-from shared.registry.placing import PlaceOptions
+from shared.registry.placing import PlaceOptions, with_overrides
 
 
 class FileFormat(StrEnum):
@@ -54,11 +53,11 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
     timer = Timer()
     file_format = FileFormat(job.params.get("format", FileFormat.registry.value))
     steps = _STEPS[file_format]
+    report = Report(limit=db.settings.max_reported_errors)
     planner = steps.plan
     if file_format is FileFormat.registry:
-        options = PlaceOptions.from_params(job.params, db.settings.min_match_rate)
-        planner = partial(steps.plan, options=options)
-    report = Report(limit=db.settings.max_reported_errors)
+        options = PlaceOptions.from_params(job.params, db.settings.min_match_rate, job.local)
+        planner = partial(steps.plan, options=with_overrides(options, report))
 
     def refused(found: Any = None) -> Outcome:
         fields = {"timings": timer.done(), **report.job_fields(), **_reconciliation(found)}
@@ -67,7 +66,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
     progress(phase=JobPhase.reading, rows_done=0)
     try:
         parsed = steps.parse(
-            Path(job.source_path or ""), report, on_rows=lambda n: progress(rows_done=n)
+            job.local(job.source_path or ""), report, on_rows=lambda n: progress(rows_done=n)
         )
     except InvalidFile:
         parsed = []

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,6 +35,7 @@ from shared.places import (
     PlaceRow,
     PlaceTableError,
     Reconciler,
+    SourceKey,
     Summary,
     load_aliases,
     load_current_gazetteer,
@@ -69,16 +70,21 @@ class PlaceOptions:
     min_match_rate: float = 0.95
     allow_low_match: bool = False
     overrides: Path | None = None
+    # The overrides file read (with the file, in the flow's reading phase).
+    override_codes: dict[SourceKey, str] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: dict[str, Any], default_rate: float) -> PlaceOptions:
+    def from_params(
+        cls, params: dict[str, Any], default_rate: float, local: Callable[[str], Path]
+    ) -> PlaceOptions:
+        """From a job's parameters; ``local`` turns a stored file's path into this run's."""
         rate = params.get("min_match_rate")
         overrides = params.get("overrides")
         return cls(
             source=str(params.get("source") or SOURCE_DEFAULT),
             min_match_rate=float(rate) if rate is not None else default_rate,
             allow_low_match=bool(params.get("allow_low_match", False)),
-            overrides=Path(overrides) if overrides else None,
+            overrides=local(str(overrides)) if overrides else None,
         )
 
 
@@ -123,29 +129,46 @@ class Placed:
         }
 
 
+def with_overrides(options: PlaceOptions, report: Report) -> PlaceOptions:
+    """The options with their overrides file read (in the flow's reading phase, while the
+    job's files are at hand); its problems are reported."""
+    if options.overrides is None:
+        return options
+    try:
+        return replace(options, override_codes=read_overrides(options.overrides))
+    except PlaceTableError as exc:
+        _table_problems(report, exc)
+        return options
+
+
+def _table_problems(report: Report, exc: PlaceTableError) -> None:
+    for problem in exc.problems:
+        report.error(
+            "bad_place_table",
+            f"{problem.file} line {problem.line}: {problem.reason}",
+            field=problem.field,
+            value=problem.value,
+        )
+
+
 def reconcile(
     session: Session, places: Sequence[PlaceRow], report: Report, options: PlaceOptions
 ) -> Placed | None:
-    """Reconcile the rows' places; None (with the problems reported) when the aliases or the
-    overrides file cannot be used."""
+    """Reconcile the rows' places; None (with the problems reported) when the alias table or
+    the source's crosswalk cannot be used."""
     gazetteer = load_current_gazetteer(session)
     try:
         aliases = load_aliases(gazetteer, skip_absent=True)
-        overrides = read_overrides(options.overrides) if options.overrides else {}
         crosswalk = load_crosswalk(DbCrosswalkStore(session), options.source)
     except PlaceTableError as exc:
-        for problem in exc.problems:
-            report.error(
-                "bad_place_table",
-                f"{problem.file} line {problem.line}: {problem.reason}",
-                field=problem.field,
-                value=problem.value,
-            )
+        _table_problems(report, exc)
         return None
     except ValueError as exc:  # a source name that cannot name a crosswalk
         report.error("bad_source", str(exc), field="source", value=options.source)
         return None
-    reconciler = Reconciler(gazetteer, aliases=aliases, crosswalk=crosswalk, overrides=overrides)
+    reconciler = Reconciler(
+        gazetteer, aliases=aliases, crosswalk=crosswalk, overrides=options.override_codes
+    )
     matches = [reconciler.reconcile(row) for row in places]
     placed = Placed(matches, summarise(matches), crosswalk)
     for level, figures in placed.summary.levels.items():

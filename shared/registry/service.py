@@ -1,7 +1,7 @@
 """Registry and proposal imports: start one for the worker, or run one here and now.
 
-* :func:`start_cooperative_import` keeps the file where a worker can read it
-  (``settings.upload_dir``), creates the job and sends it to the ``import_cooperatives``
+* :func:`start_cooperative_import` stores the file in the database for any worker
+  (``shared.files``), creates the job and sends it to the ``import_cooperatives``
   actor once the job has committed;
 * :func:`import_now` runs the same flow in this process (tests, ``kopdes demo``, ``--wait`` in
   the embedded runtime);
@@ -15,10 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
+from sqlalchemy.orm import Session
+
 from shared.audit import SYSTEM, Actor
 from shared.db import Database
 from shared.errors import InvalidInput
-from shared.imports.files import file_sha256, keep_for_worker
+from shared.files.store import storable_name
+from shared.imports.files import file_sha256, store_inputs
 from shared.imports.report import job_report as common_report
 from shared.jobs.actors import REGISTRY_IMPORT as ACTOR
 from shared.jobs.queue import enqueue_job
@@ -48,10 +51,16 @@ def start_cooperative_import(
 ) -> ImportJob:
     """Create an import job for the worker and enqueue it once the job has committed."""
     overrides = options.get("overrides") or db.settings.place_overrides
-    (kept,), kept_overrides = keep_for_worker(
-        db.settings.upload_dir, "cooperatives", [path], mapping=overrides
-    )
-    job = _create(db, kept, actor, {**options, "overrides": kept_overrides})
+    with db.transaction() as session:
+        kept = store_inputs(session, [path], mapping=overrides, stored_by=actor.name)
+        job = _create(
+            session,
+            Path(kept.sources[0]),
+            actor,
+            {"source_name": path.name, **options, "overrides": _relative(kept.mapping)},
+            files=kept.files,
+            sha256=kept.files[0]["sha256"] if kept.files else None,
+        )
     enqueue_job(ACTOR, job.id)
     return job
 
@@ -60,39 +69,60 @@ def import_now(
     db: Database, path: Path, *, actor: Actor = SYSTEM, **options: Unpack[Options]
 ) -> ImportJob:
     """Import a file in this process, synchronously; returns the finished job."""
-    job = _create(db, path, actor, options)
+    overrides = options.get("overrides") or db.settings.place_overrides
+    with db.transaction() as session:
+        sha = file_sha256(path) if path.is_file() else None
+        job = _create(session, path, actor, {**options, "overrides": overrides}, sha256=sha)
     return run_here(db, job.id, REGISTRY_IMPORT)
 
 
-def _create(db: Database, path: Path, actor: Actor, options: Options) -> ImportJob:
+def _create(
+    session: Session,
+    path: Path,
+    actor: Actor,
+    options: Options,
+    *,
+    files: list[dict[str, Any]] | None = None,
+    sha256: str | None,
+) -> ImportJob:
     file_format = options.get("file_format", FileFormat.registry)
-    params: dict[str, Any] = {"format": file_format.value}
+    params: dict[str, Any] = {"format": file_format.value, "files": files or []}
+    params.update(_place_params(options))
+    return create_job(
+        session,
+        JobKind.cooperatives,
+        source_path=str(path),
+        source_name=storable_name(options.get("source_name") or path.name),
+        source_sha256=sha256,
+        params=params,
+        dry_run=options.get("dry_run", False),
+        actor=actor,
+    )
+
+
+def _relative(path: str | None) -> Path | None:
+    return Path(path) if path else None
+
+
+def _place_params(options: Options) -> dict[str, Any]:
+    """The job parameters of a name-keyed file's reconciliation, checked."""
+    params: dict[str, Any] = {}
     source = options.get("source")
     if source:
         if not SOURCE_NAME.match(source):
             raise InvalidInput("source", f"{source!r}: lower-case letters, digits, - and _ only")
         params["source"] = source
-    if options.get("min_match_rate") is not None:
-        rate = options["min_match_rate"]
-        if rate is None or not 0.0 <= rate <= 1.0:
+    rate = options.get("min_match_rate")
+    if rate is not None:
+        if not 0.0 <= rate <= 1.0:
             raise InvalidInput("min_match_rate", f"{rate} is not between 0 and 1")
         params["min_match_rate"] = rate
     if options.get("allow_low_match"):
         params["allow_low_match"] = True
-    overrides = options.get("overrides") or db.settings.place_overrides
+    overrides = options.get("overrides")
     if overrides is not None:
         params["overrides"] = str(overrides)
-    with db.transaction() as session:
-        return create_job(
-            session,
-            JobKind.cooperatives,
-            source_path=str(path),
-            source_name=options.get("source_name") or path.name,
-            source_sha256=file_sha256(path) if path.is_file() else None,
-            params=params,
-            dry_run=options.get("dry_run", False),
-            actor=actor,
-        )
+    return params
 
 
 def job_report(job: ImportJob) -> dict[str, Any]:

@@ -42,15 +42,23 @@ SUMMARY = (
 
 
 async def _start(
-    client: httpx.AsyncClient, headers: dict[str, str], places: dict[str, Any] | None
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    places: dict[str, Any] | None,
+    overrides: str | None = None,
 ) -> dict[str, Any]:
     operations = json.dumps(
         {"query": START, "variables": {"file": None, "dryRun": True, "places": places}}
     )
+    files = {"0": ("simkopdes.csv", SUMMARY.encode(), "text/csv")}
+    mapping: dict[str, list[str]] = {"0": ["variables.file"]}
+    if overrides is not None:
+        files["1"] = ("overrides.csv", overrides.encode(), "text/csv")
+        mapping["1"] = ["variables.places.overrides"]
     response = await client.post(
         "/graphql",
-        data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
-        files={"0": ("simkopdes.csv", SUMMARY.encode(), "text/csv")},
+        data={"operations": operations, "map": json.dumps(mapping)},
+        files=files,
         headers=headers,
     )
     assert response.status_code == 200, response.text
@@ -116,3 +124,23 @@ async def test_a_bad_source_name_or_rate_is_a_user_error_naming_the_field(
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID", "source")]
     payload = await _start(client, operations, {"minMatchRate": 1.5})
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID", "minMatchRate")]
+
+
+async def test_an_uploaded_overrides_file_reaches_the_worker_and_wins(
+    client: httpx.AsyncClient, kaltim: Any, keys: Keys, worker: Any
+) -> None:
+    operations = keys.headers("operations")
+    places = {"minMatchRate": 0.6, "overrides": None}
+    payload = await _start(client, operations, places, "source_id,code\n355,64.74\n")
+    assert payload["userErrors"] == []
+    wait_for_job(kaltim, payload["job"]["databaseId"])
+    body = await gql(client, JOB, {"id": payload["job"]["id"]}, headers=operations)
+    job = body["data"]["importJob"]
+    assert job["status"] == "succeeded", job["message"]
+    report = job["reconciliation"]
+    assert report["decisionCount"] == 2
+    assert report["levels"][1]["outcomes"] == {
+        "matched": 1,
+        "matched_override": 1,
+        "unknown": 1,
+    }

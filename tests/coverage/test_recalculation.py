@@ -109,9 +109,11 @@ def test_a_burst_of_changes_from_many_threads_leads_to_one_recalculation(
     assert _figure(db, "64", "proposals_total") == 21
 
 
-def test_figures_are_stale_between_a_change_and_the_recalculation(db: Database) -> None:
+def test_figures_are_stale_between_a_change_and_the_recalculation(
+    db: Database, tmp_path: Path
+) -> None:
     load_villages(db)
-    path = write_rows(db.settings.upload_dir / "stale.csv", [coop("64.01.01.2009")])
+    path = write_rows(tmp_path / "stale.csv", [coop("64.01.01.2009")])
     recompute_now(db)
     with db.sync_session() as session:
         assert not read_state(session).stale
@@ -134,10 +136,10 @@ def test_figures_are_stale_between_a_change_and_the_recalculation(db: Database) 
     assert all(j.status == JobStatus.succeeded for j in _coverage_jobs(db))
 
 
-def test_every_run_appends_a_dated_snapshot_for_trends(db: Database) -> None:
+def test_every_run_appends_a_dated_snapshot_for_trends(db: Database, tmp_path: Path) -> None:
     load_villages(db)
     recompute_now(db)
-    import_now(db, write_rows(db.settings.upload_dir / "trend.csv", [coop("64.01.01.2009")]))
+    import_now(db, write_rows(tmp_path / "trend.csv", [coop("64.01.01.2009")]))
     recompute_now(db)
     with db.sync_session() as session:
         rows = session.execute(
@@ -158,12 +160,14 @@ def test_every_run_appends_a_dated_snapshot_for_trends(db: Database) -> None:
     assert dict(levels) == {"nation": 2, "province": 2, "regency": 20, "district": 210}
 
 
-def test_a_merger_across_regencies_counts_once_at_its_home_village(db: Database) -> None:
+def test_a_merger_across_regencies_counts_once_at_its_home_village(
+    db: Database, tmp_path: Path
+) -> None:
     load_villages(db)
     job = import_now(
         db,
         write_rows(
-            db.settings.upload_dir / "merger.csv",
+            tmp_path / "merger.csv",
             [coop("64.01.01.2009;64.02.01.2001", "M-1")],
         ),
     )

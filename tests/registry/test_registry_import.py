@@ -412,8 +412,8 @@ def test_an_import_through_the_worker_succeeds_and_refreshes_coverage(
     path = write_rows(tmp_path / "r.csv", [coop(DESA_A), coop(KELURAHAN)])
     job = start_cooperative_import(villages, path)
     assert job.status == JobStatus.queued
-    assert job.source_path
-    assert Path(job.source_path).is_relative_to(Path(villages.settings.upload_dir).resolve())
+    assert job.source_path == "0/r.csv"  # staged from the database, not a path of this host
+    assert [f["path"] for f in job.params["files"]] == ["0/r.csv"]
     finished = wait_for_job(villages, job.id)
     assert finished.status == JobStatus.succeeded, (finished.message, finished.errors)
     assert finished.counts["created"] == 2
