@@ -19,7 +19,7 @@ from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
 from shared.db import Database, get_database
 from shared.errors import ServiceError
-from shared.models import ImportJob, JobStatus, Region, RegionLevel
+from shared.models import ImportJob, JobStatus, Region, RegionLevel, UnplacedRegistryRow
 from shared.registry.datasets import (
     KALTIM_PROPOSALS,
     KALTIM_REGISTRY,
@@ -27,10 +27,10 @@ from shared.registry.datasets import (
     REGISTRY_COLUMNS,
     Village,
     national_proposals,
-    national_registry,
     write_csv,
 )
 from shared.registry.flow import FileFormat
+from shared.registry.national import KALTIM, SNAPSHOT, SNAPSHOT_SOURCE, national_plan
 from shared.registry.service import Options, import_now, job_report, start_cooperative_import
 from shared.villages.service import import_bundled_now
 
@@ -204,15 +204,33 @@ def demo_kaltim(
 def demo_national(
     seed: Annotated[int, typer.Option(help="Seed of the generator")] = 2025,
     out: Annotated[
-        Path | None, typer.Option(help="Where to write the generated file (default: uploads)")
+        Path | None, typer.Option(help="Where to write the generated file (default: var/)")
     ] = None,
     recompute: Annotated[bool, typer.Option(help="Recalculate coverage at the end")] = True,
 ) -> None:
-    """Generate and load a national-scale registry (about 83,400 cooperatives) and proposals."""
+    """Load the national demo: SIMKOPDES's count of cooperatives per regency (August 2026,
+    real) placed on each regency's villages, with generated names, stages and members;
+    Kalimantan Timur is the Kaltim reference set; proposals are generated."""
     db = get_database()
     _ensure_villages(db, None)
     started = time.perf_counter()
+    summary = import_now(db, SNAPSHOT, source=SNAPSHOT_SOURCE)
+    if summary.status != JobStatus.succeeded or not summary.reconciliation:
+        _report(summary, as_json=False)
+    console.print(f"registry snapshot {SNAPSHOT.name}: {summary.message}")
     with db.sync_session() as session:
+        for line, place, outcome, count, reason in session.execute(
+            select(
+                UnplacedRegistryRow.line,
+                UnplacedRegistryRow.place,
+                UnplacedRegistryRow.outcome,
+                UnplacedRegistryRow.cooperatives,
+                UnplacedRegistryRow.reason,
+            )
+            .where(UnplacedRegistryRow.source == SNAPSHOT_SOURCE)
+            .order_by(UnplacedRegistryRow.line)
+        ):
+            console.print(f"  not placed (line {line}, {outcome}, {count}): {place}: {reason}")
         villages = [
             Village(code, name, kind.value if kind else "desa")
             for code, name, kind in session.execute(
@@ -221,16 +239,23 @@ def demo_national(
                 )
             )
         ]
+    assert summary.reconciliation is not None
+    plan = national_plan(summary.reconciliation["regions"], villages, seed=seed)
+    for code, count in plan.without_villages:
+        console.print(f"  not placed: regency {code} has no villages here ({count} cooperatives)")
     path = out or Path("var") / f"national-{seed}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = write_csv(national_registry(villages, seed=seed), path, REGISTRY_COLUMNS)
+    n = write_csv(plan.rows, path, REGISTRY_COLUMNS)
     console.print(
         f"generated {n} cooperatives over {len(villages)} villages in"
         f" {time.perf_counter() - started:.1f}s -> {path}"
     )
     _step(db, path, "registry")
+    # Kaltim's proposals are the reference set's; the rest of the country's are generated.
     proposals = path.with_name(f"national-proposals-{seed}.csv")
-    write_csv(national_proposals(villages, seed=seed), proposals, PROPOSAL_COLUMNS)
+    elsewhere = [v for v in villages if not v.code.startswith(KALTIM + ".")]
+    write_csv(national_proposals(elsewhere, seed=seed), proposals, PROPOSAL_COLUMNS)
     _step(db, proposals, "proposals")
+    _step(db, KALTIM_PROPOSALS, "proposals")
     if recompute:
         _recompute(db)
