@@ -19,10 +19,13 @@ BIG = "{ regions(level: village, first: 100) { edges { node { code name } } } }"
 
 
 async def _post(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, **headers: str
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     return await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
     )
 
 
@@ -39,12 +42,12 @@ async def test_an_unchanged_answer_revalidates_to_304_and_a_data_change_gives_a_
     assert first.headers["cache-control"] == "public, max-age=30"
     assert first.headers["vary"].split(", ")[:3] == ["Authorization", "Accept", "Accept-Encoding"]
 
-    again = await _post(client, VILLAGE, variables, **{"if-none-match": etag})
+    again = await _post(client, VILLAGE, variables, headers={"if-none-match": etag})
     assert again.status_code == 304
     assert again.content == b""
     assert again.headers["etag"] == etag
     other_village = await _post(
-        client, VILLAGE, {"code": "64.72.05.1001"}, **{"if-none-match": etag}
+        client, VILLAGE, {"code": "64.72.05.1001"}, headers={"if-none-match": etag}
     )
     assert other_village.status_code == 200  # other variables, another answer and tag
 
@@ -54,7 +57,7 @@ async def test_an_unchanged_answer_revalidates_to_304_and_a_data_change_gives_a_
         service.register_cooperative(
             session, STEWARD, name="Koperasi Kelurahan Merah Putih Lempake", village_codes=[LEMPAKE]
         )
-    changed = await _post(client, VILLAGE, variables, **{"if-none-match": etag})
+    changed = await _post(client, VILLAGE, variables, headers={"if-none-match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
     assert changed.json()["data"]["region"]["cooperatives"] == [
@@ -71,11 +74,11 @@ async def test_an_unchanged_answer_revalidates_to_304_and_a_data_change_gives_a_
 async def test_keyed_answers_are_private_and_uncacheable_queries_are_not_stored(
     client: httpx.AsyncClient, keys: Keys
 ) -> None:
-    keyed = await _post(client, VILLAGE, {"code": LEMPAKE}, **keys.headers("partner"))
+    keyed = await _post(client, VILLAGE, {"code": LEMPAKE}, headers=keys.headers("partner"))
     assert keyed.headers["cache-control"] == "private, max-age=30"
     anonymous = await _post(client, VILLAGE, {"code": LEMPAKE})
     assert anonymous.headers["etag"] != keyed.headers["etag"]  # the role is in the key
-    viewer = await _post(client, "{ viewer { role } }", **keys.headers("partner"))
+    viewer = await _post(client, "{ viewer { role } }", headers=keys.headers("partner"))
     assert viewer.headers["cache-control"] == "no-store"
     assert "etag" not in viewer.headers
 
@@ -83,7 +86,7 @@ async def test_keyed_answers_are_private_and_uncacheable_queries_are_not_stored(
 async def test_big_answers_are_compressed_small_ones_are_not(
     client: httpx.AsyncClient, kaltim: Any
 ) -> None:
-    plain = await _post(client, BIG, **{"accept-encoding": "identity"})
+    plain = await _post(client, BIG, headers={"accept-encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert len(plain.content) > 1024
     tags = {plain.headers["etag"]}
@@ -97,10 +100,12 @@ async def test_big_answers_are_compressed_small_ones_are_not(
         assert len(raw) < len(plain.content) / 3
         tags.add(response.headers["etag"])
     assert len(tags) == 3  # one strong tag per representation
-    small = await _post(client, "{ __typename }", **{"accept-encoding": "gzip, br"})
+    small = await _post(client, "{ __typename }", headers={"accept-encoding": "gzip, br"})
     assert "content-encoding" not in small.headers
     # An answer that is not cached (introspection) is compressed on its way out all the same.
-    uncached = await _post(client, "{ __schema { types { name } } }", **{"accept-encoding": "gzip"})
+    uncached = await _post(
+        client, "{ __schema { types { name } } }", headers={"accept-encoding": "gzip"}
+    )
     assert uncached.headers["cache-control"] == "no-store"
     assert uncached.headers["content-encoding"] == "gzip"
     assert uncached.json()["data"]["__schema"]["types"]
