@@ -69,6 +69,8 @@ class Prepared:
     errors: tuple[GraphQLError, ...] = ()
     operation: OperationDefinitionNode | None = None
     cacheable: bool = False
+    # Only __typename at the root: the answer depends on nothing at all.
+    static: bool = False
     # The cost when no page size comes from a variable (then it is the same every time).
     fixed_cost: int | None = None
 
@@ -149,4 +151,15 @@ class DocumentCache:
             name = operation.name.value if operation.name else None
             found = operation_cost(schema._schema, document, name, {}, self.settings.max_page_size)
             fixed = 0 if found is None else found[0]
-        return Prepared(digest, document, (), operation, _cacheable(operation), fixed)
+        static = all(
+            isinstance(s, FieldNode) and s.name.value == "__typename" and not s.directives
+            for s in operation.selection_set.selections
+        )
+        return Prepared(
+            digest,
+            document,
+            operation=operation,
+            cacheable=_cacheable(operation),
+            static=static,
+            fixed_cost=fixed,
+        )

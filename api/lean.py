@@ -24,6 +24,7 @@ characters). The request body is replayed to it.
 
 from __future__ import annotations
 
+import asyncio
 from inspect import isawaitable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -36,7 +37,7 @@ from strawberry.execution import optimized_is_awaitable
 
 from api.answers import VARY, Answer, AnswerCache, accepted_encoding, cache_control, tag_of
 from api.auth import principal_of
-from api.context import Context, Principal
+from api.context import Context
 from api.documents import DocumentCache, Prepared, query_hash
 from api.errors import MaskUnexpectedErrors, classify
 from api.guards import over_budget
@@ -58,6 +59,42 @@ _NO_STORE = b"no-store"
 
 class _Handoff(Exception):
     """The view answers this request."""
+
+
+class _Call:
+    """One request on the lean path."""
+
+    __slots__ = (
+        "cost",
+        "extensions",
+        "media",
+        "name",
+        "prepared",
+        "principal",
+        "receive",
+        "scope",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        prepared: Prepared,
+        variables: dict[str, Any] | None,
+        name: str | None,
+        extensions: dict[str, Any] | None,
+        media: bytes,
+    ) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.prepared = prepared
+        self.variables = variables
+        self.name = name
+        self.extensions = extensions
+        self.media = media
+        self.principal = principal_of(scope)
+        self.cost = 0
 
 
 class Reply:
@@ -136,6 +173,7 @@ class LeanGraphQL:
         self.persisted = PersistedQueries(settings)
         self.masker = MaskUnexpectedErrors()
         self.max_age = settings.http_cache_max_age
+        self._computing: dict[tuple[Any, ...], asyncio.Future[Answer | None]] = {}
 
     async def close(self) -> None:
         await self.persisted.close()
@@ -187,30 +225,19 @@ class LeanGraphQL:
             raise _Handoff  # mutations and subscriptions, or no operation to pick: the view
         if extensions is not None and persisted_hash(extensions) is not None:
             await self.persisted.put(prepared.query_hash, query)
-        principal = principal_of(scope)
-        role = principal.role.value
-        cost = prepared.cost(variables or {}, self.settings.max_page_size)
+        call = _Call(scope, receive, prepared, variables, name, extensions, media)
+        role = call.principal.role.value
+        call.cost = prepared.cost(variables or {}, self.settings.max_page_size)
         assert prepared.operation is not None
         refusal = over_budget(
-            cost, prepared.operation, getattr(self.settings, f"query_cost_{role}"), role
+            call.cost, prepared.operation, getattr(self.settings, f"query_cost_{role}"), role
         )
         if refusal is not None:
-            return self._refusal(media, [refusal], cost)
-        context = Context(
-            request=Request(scope, receive),
-            response=None,
-            db=self.db,
-            principal=principal,
-            request_id=scope.get("state", {}).get("request_id"),
-        )
+            return self._refusal(media, [refusal], call.cost)
         if not prepared.cacheable:
-            body, status, _failed = await self._run(
-                prepared, variables, name, extensions, context, cost
-            )
+            body, status, _failed = await self._run(call)
             return Reply(status, body, [(b"content-type", media), (b"cache-control", _NO_STORE)])
-        return await self._cached(
-            prepared, variables, name, extensions, context, cost, media, headers
-        )
+        return await self._cached(call, headers)
 
     async def _resolve_persisted(self, query: Any, extensions: Any) -> Any:
         digest = persisted_hash(extensions)
@@ -225,40 +252,25 @@ class LeanGraphQL:
             raise PersistedQueryError(NOT_FOUND, "PersistedQueryNotFound")
         return found
 
-    async def _cached(
-        self,
-        prepared: Prepared,
-        variables: dict[str, Any] | None,
-        name: str | None,
-        extensions: Any,
-        context: Context,
-        cost: int,
-        media: bytes,
-        headers: dict[bytes, bytes],
-    ) -> Reply:
-        state: Versions = await self.clock.read()
-        _seed_versions(context, state)
-        principal: Principal = context.principal
+    async def _cached(self, call: _Call, headers: dict[bytes, bytes]) -> Reply:
+        prepared, principal = call.prepared, call.principal
+        # A document that reads no data ({ __typename }) needs no versions.
+        state = None if prepared.static else await self.clock.read()
         key = (
             prepared.query_hash,
-            name,
-            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+            call.name,
+            orjson.dumps(call.variables or {}, option=orjson.OPT_SORT_KEYS),
             principal.role.value,
             principal.province_code,
-            media,
-            *state.key,
+            call.media,
+            *(state.key if state is not None else ()),
         )
         answer = ANSWERS.get(key)
         if answer is None:
-            body, status, failed = await self._run(
-                prepared, variables, name, extensions, context, cost
-            )
-            if failed:
-                return Reply(
-                    status, body, [(b"content-type", media), (b"cache-control", _NO_STORE)]
-                )
-            answer = Answer(body, media, tag_of(key))
-            ANSWERS.put(key, answer)
+            answer, reply = await self._single_flight(key, call, state)
+            if answer is None:
+                assert reply is not None
+                return reply
         encoding = accepted_encoding(headers.get(b"accept-encoding", b"").decode("latin-1"))
         content, used, etag = answer.representation(encoding)
         reply_headers = [
@@ -274,28 +286,57 @@ class LeanGraphQL:
             reply_headers.append((b"content-encoding", used.encode()))
         return Reply(200, content, reply_headers)
 
-    async def _run(
-        self,
-        prepared: Prepared,
-        variables: dict[str, Any] | None,
-        name: str | None,
-        extensions: Any,
-        context: Context,
-        cost: int,
-    ) -> tuple[bytes, int, bool]:
+    async def _single_flight(
+        self, key: tuple[Any, ...], call: _Call, state: Versions | None
+    ) -> tuple[Answer | None, Reply | None]:
+        """The answer of a cache miss, computed once however many ask for it at once; or the
+        reply of one that failed (errors are not cached)."""
+        running = self._computing.get(key)
+        if running is not None:
+            found = await asyncio.shield(running)
+            if found is not None:
+                return found, None
+        future: asyncio.Future[Answer | None] = asyncio.get_running_loop().create_future()
+        self._computing[key] = future
+        try:
+            body, status, failed = await self._run(call, state)
+            if failed:
+                future.set_result(None)
+                headers = [(b"content-type", call.media), (b"cache-control", _NO_STORE)]
+                return None, Reply(status, body, headers)
+            answer = Answer(body, call.media, tag_of(key))
+            ANSWERS.put(key, answer)
+            future.set_result(answer)
+            return answer, None
+        finally:
+            if not future.done():
+                future.set_result(None)
+            self._computing.pop(key, None)
+
+    async def _run(self, call: _Call, state: Versions | None = None) -> tuple[bytes, int, bool]:
         """Execute: the encoded answer, its status (as Strawberry's path answers it) and
         whether it holds errors."""
-        assert prepared.document is not None
+        document = call.prepared.document
+        assert document is not None
+        context = Context(
+            request=Request(call.scope, call.receive),
+            response=None,
+            db=self.db,
+            principal=call.principal,
+            request_id=call.scope.get("state", {}).get("request_id"),
+        )
+        if state is not None:
+            _seed_versions(context, state)
         try:
             result = execute(
                 schema._schema,
-                prepared.document,
+                document,
                 context_value=context,
-                variable_values=variables,
-                operation_name=name,
+                variable_values=call.variables,
+                operation_name=call.name,
                 executor_class=schema.execution_context_class,
                 is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                operation_extensions=extensions if isinstance(extensions, dict) else None,
+                operation_extensions=call.extensions,
             )
             if isawaitable(result):
                 result = await result
@@ -305,10 +346,9 @@ class LeanGraphQL:
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:
             answer["errors"] = _formatted(self.masker._process_errors(result.errors))
-        answer["extensions"] = {"cost": cost}
-        accept = context.request.headers.get("accept", "")
+        answer["extensions"] = {"cost": call.cost}
         nothing = result.data is None and bool(result.errors)
-        status = 400 if nothing and wants_graphql_response(accept) else 200  # as api.http
+        status = 400 if nothing and call.media == _GRAPHQL_RESPONSE else 200  # as api.http
         return orjson.dumps(answer), status, bool(result.errors)
 
     def _refusal(self, media: bytes, errors: list[GraphQLError], cost: int | None = None) -> Reply:
@@ -342,8 +382,6 @@ def _formatted(errors: list[GraphQLError]) -> list[dict[str, Any]]:
 
 def _seed_versions(context: Context, state: Versions) -> None:
     """Resolvers read the versions through ``api.loaders.versions``: give them these."""
-    import asyncio
-
     done: asyncio.Future[Versions] = asyncio.get_running_loop().create_future()
     done.set_result(state)
     context.loaders["__versions"] = done

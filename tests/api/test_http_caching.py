@@ -109,3 +109,31 @@ async def test_big_answers_are_compressed_small_ones_are_not(
     assert uncached.headers["cache-control"] == "no-store"
     assert uncached.headers["content-encoding"] == "gzip"
     assert uncached.json()["data"]["__schema"]["types"]
+
+
+async def test_concurrent_misses_compute_once_and_typename_reads_nothing(
+    client: httpx.AsyncClient, kaltim: Any, statements: list[str], monkeypatch: Any
+) -> None:
+    import asyncio
+
+    import api.loaders
+
+    calls: list[list[str]] = []
+    real = api.loaders._coverage
+
+    async def counted(ctx: Any, codes: list[str]) -> Any:
+        calls.append(codes)
+        await asyncio.sleep(0.05)  # long enough for the others to arrive meanwhile
+        return await real(ctx, codes)
+
+    monkeypatch.setattr(api.loaders, "_coverage", counted)
+    query = "{ nationalCoverage { activeVillages } }"
+    answers = await asyncio.gather(*(_post(client, query) for _ in range(5)))
+    assert len(calls) == 1
+    assert {a.headers["etag"] for a in answers} == {answers[0].headers["etag"]}
+    assert {a.content for a in answers} == {answers[0].content}
+    statements.clear()
+    typename = await _post(client, "{ __typename }")
+    assert typename.json() == {"data": {"__typename": "Query"}, "extensions": {"cost": 0}}
+    assert "etag" in typename.headers
+    assert statements == []
