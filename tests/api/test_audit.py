@@ -41,7 +41,7 @@ def test_graphql_http_audit_passes_every_must_and_should(db: Any, tmp_path: Path
         pytest.skip("node and npm are needed for the graphql-http audit")
     _install()
     port = free_port()
-    env = kopdes_env(KOPDES_UPLOAD_DIR=str(tmp_path / "uploads"))
+    env = kopdes_env()
     with kopdes(["serve", "--port", str(port), "--no-migrate"], env, tmp_path / "serve.log"):
         wait_http(f"http://127.0.0.1:{port}/healthz", timeout=120)
         done = subprocess.run(
