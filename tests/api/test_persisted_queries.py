@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from typing import Any
 
 import httpx
@@ -12,6 +13,12 @@ import pytest
 
 QUERY = '{ region(code: "64") { name } }'
 DIGEST = hashlib.sha256(QUERY.encode()).hexdigest()
+
+
+def _unique_query() -> tuple[str, str]:
+    """A query no other test registered (on Redis, persisted queries outlive a test)."""
+    query = f'{{ r{secrets.token_hex(8)}: region(code: "64") {{ name }} }}'
+    return query, hashlib.sha256(query.encode()).hexdigest()
 
 
 def _extensions(digest: str) -> dict[str, Any]:
@@ -36,7 +43,9 @@ async def _send(
 async def test_a_persisted_query_is_missed_registered_then_hit(
     client: httpx.AsyncClient, kaltim: Any, method: str
 ) -> None:
-    missed = await _send(client, method, DIGEST)
+    query, digest = _unique_query()
+    alias = query.split(":")[0].strip("{ ")
+    missed = await _send(client, method, digest)
     assert missed.status_code == 200
     assert missed.json() == {
         "data": None,
@@ -47,21 +56,21 @@ async def test_a_persisted_query_is_missed_registered_then_hit(
             }
         ],
     }
-    registered = await _send(client, method, DIGEST, QUERY)
-    assert registered.json()["data"] == {"region": {"name": "Kalimantan Timur"}}
-    hit = await _send(client, method, DIGEST)
+    registered = await _send(client, method, digest, query)
+    assert registered.json()["data"] == {alias: {"name": "Kalimantan Timur"}}
+    hit = await _send(client, method, digest)
     assert hit.status_code == 200
-    assert hit.json()["data"] == {"region": {"name": "Kalimantan Timur"}}
+    assert hit.json()["data"] == {alias: {"name": "Kalimantan Timur"}}
     # Registered over one method, found over the other.
-    other = await _send(client, "GET" if method == "POST" else "POST", DIGEST)
-    assert other.json()["data"] == {"region": {"name": "Kalimantan Timur"}}
+    other = await _send(client, "GET" if method == "POST" else "POST", digest)
+    assert other.json()["data"] == {alias: {"name": "Kalimantan Timur"}}
 
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 async def test_a_hash_that_does_not_match_its_query_is_refused_and_not_kept(
     client: httpx.AsyncClient, kaltim: Any, method: str
 ) -> None:
-    wrong = hashlib.sha256(b"{ __typename }").hexdigest()
+    wrong = hashlib.sha256(secrets.token_bytes(16)).hexdigest()
     refused = await _send(client, method, wrong, QUERY)
     assert refused.status_code == 200
     error = refused.json()["errors"][0]
@@ -74,7 +83,7 @@ async def test_a_hash_that_does_not_match_its_query_is_refused_and_not_kept(
 async def test_an_invalid_query_is_not_registered_and_bad_versions_are_refused(
     client: httpx.AsyncClient, kaltim: Any
 ) -> None:
-    invalid = "{ nope }"
+    invalid = f"{{ nope{secrets.token_hex(4)} }}"
     digest = hashlib.sha256(invalid.encode()).hexdigest()
     refused = await _send(client, "POST", digest, invalid)
     assert refused.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
