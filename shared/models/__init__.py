@@ -20,6 +20,7 @@ from shared.models.cooperatives import (
     ProposalVillage,
     StageEvent,
     UnplacedRegistryRow,
+    link_codes,
 )
 from shared.models.enums import (
     OUTLET_KBLI,
@@ -98,5 +99,6 @@ __all__ = [
     "ancestor_codes",
     "codes_above",
     "level_of_code",
+    "link_codes",
     "utcnow",
 ]

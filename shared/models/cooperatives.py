@@ -97,7 +97,15 @@ class Cooperative(Base):
 class CooperativeVillage(Base):
     """A village covered by a cooperative. The registry may file several cooperatives for one
     village: all are stored, the village counts as covered once (``shared.coverage``), and the
-    village is listed as a data-quality finding (``shared.findings``)."""
+    village is listed as a data-quality finding (``shared.findings``).
+
+    The village's province, regency and district codes ride along (``link_codes``), so "the
+    cooperatives of regency 64.72" and a partner's province scope are one range of an index
+    on this table, with no join to ``regions``. A village row's code never changes (a re-coded
+    village is a new row, and the link moves to it), so the codes change only with
+    ``village_id``: every writer of that column sets them (the register and link services,
+    the registry import, an edition's re-codes).
+    """
 
     __tablename__ = "cooperative_villages"
 
@@ -107,11 +115,29 @@ class CooperativeVillage(Base):
     village_id: Mapped[int] = mapped_column(
         ForeignKey("regions.id", ondelete="RESTRICT"), primary_key=True
     )
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str] = mapped_column(String(5))
+    district_code: Mapped[str] = mapped_column(String(8))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="villages", lazy="raise")
 
-    __table_args__ = (Index("ix_cooperative_villages_village_id", "village_id"),)
+    __table_args__ = (
+        Index("ix_cooperative_villages_village_id", "village_id"),
+        # (code, cooperative) pairs: the ids of a region's cooperatives by an index-only scan.
+        Index("ix_cooperative_villages_province", "province_code", "cooperative_id"),
+        Index("ix_cooperative_villages_regency", "regency_code", "cooperative_id"),
+        Index("ix_cooperative_villages_district", "district_code", "cooperative_id"),
+    )
+
+
+def link_codes(village_code: str) -> dict[str, str]:
+    """The region codes a link to this village carries (columns of ``cooperative_villages``)."""
+    return {
+        "province_code": village_code[:2],
+        "regency_code": village_code[:5],
+        "district_code": village_code[:8],
+    }
 
 
 class UnplacedRegistryRow(Base):
