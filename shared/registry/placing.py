@@ -260,8 +260,18 @@ def write_decisions_csv(report: dict[str, Any], stream: TextIO) -> int:
     writer.writeheader()
     decisions = report.get("decisions") or []
     for row in decisions:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in DECISION_COLUMNS})
+        writer.writerow({k: _cell(row.get(k)) for k in DECISION_COLUMNS})
     return len(decisions)
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a name from the file that begins like a
+    formula (``=``, ``+``, ``-``, ``@``) gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def levels_of(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -8,6 +8,7 @@ what was stored (crosswalk, findings, cooperatives) and what was not.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from shared.models import (
     Region,
     UnplacedRegistryRow,
 )
+from shared.registry.placing import write_decisions_csv
 from shared.registry.service import import_now
 from tests.registry.support import load_villages, write_rows
 
@@ -335,3 +337,19 @@ def test_the_cli_imports_a_summary_with_its_options_and_shows_the_reconciliation
     bad = _kopdes("import", "cooperatives", path, "--wait", "--source", "Not Valid")
     assert bad.returncode == 2
     assert "--source: 'Not Valid': lower-case letters" in bad.stderr
+
+
+def test_the_decisions_csv_keeps_a_name_that_looks_like_a_formula_as_text() -> None:
+    report = {
+        "decisions": [
+            {"line": 2, "place": "=HYPERLINK(1) / KAB. X", "outcome": "unknown", "score": None},
+            {"line": 3, "place": "JAWA / -1", "outcome": "matched_fuzzy", "score": 90.0},
+        ]
+    }
+    buffer = io.StringIO()
+    assert write_decisions_csv(report, buffer) == 2
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert [(r["line"], r["place"], r["score"]) for r in rows] == [
+        ("2", "'=HYPERLINK(1) / KAB. X", ""),
+        ("3", "JAWA / -1", "90.0"),
+    ]
