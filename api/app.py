@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql, /healthz, /readyz, /metrics, and the /console page."""
+"""The Starlette application: /graphql (and its downloads), /healthz, /readyz, /metrics, and
+the /console page."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.body_limit import BodyLimitMiddleware
 from api.console import console_routes
 from api.context import Context
+from api.downloads import download_routes
 from api.graphiql import assets_route, graphiql_page
 from api.http import GRAPHQL_RESPONSE_JSON, GraphQLHTTP
 from api.lean import LeanGraphQL
@@ -157,6 +159,7 @@ def create_app(
             Route("/metrics", metrics),
             *([assets_route()] if settings.graphiql else []),
             *console_routes(),
+            *download_routes(),
         ],
         lifespan=lifespan,
     )
