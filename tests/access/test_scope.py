@@ -113,6 +113,10 @@ OUTSIDE_QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
         {},
     ),
     "editions": ("{ editions { label } }", {}),
+    "dataQualityFindings": (
+        "{ dataQualityFindings { sharedVillagesCount unplacedRowsCount byRegion { code } } }",
+        {},
+    ),
 }
 
 
