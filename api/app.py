@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql, /healthz, /readyz, /metrics, and the /console page."""
+"""The Starlette application: /graphql (and its downloads), /healthz, /readyz, /metrics, and
+the /console page."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.browsers import Compression, Cors
 from api.console import console_routes
 from api.context import Context
+from api.downloads import download_routes
 from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
 from api.lean import LeanGraphQL
@@ -150,6 +152,7 @@ def create_app(
             Route("/metrics", metrics),
             *([assets_route()] if settings.graphiql else []),
             *console_routes(),
+            *download_routes(),
         ],
         lifespan=lifespan,
     )
