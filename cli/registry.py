@@ -13,7 +13,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, demo_app, import_app
-from cli.jobs import follow
+from cli.jobs import follow, run_to_end
 from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
 from shared.db import Database, get_database
@@ -66,13 +66,15 @@ def _import(path: Path, fmt: FileFormat, *, wait: bool, as_json: bool, dry_run: 
         raise typer.Exit(2)
     db = get_database()
     actor = cli_actor()
-    if wait and db.settings.embedded:
-        # No worker runs beside this process in the embedded runtime: do the work here.
-        if as_json:
-            job = import_now(db, path, actor=actor, file_format=fmt, dry_run=dry_run)
-        else:
-            with console.status(f"importing {path.name}", spinner="dots"):
-                job = import_now(db, path, actor=actor, file_format=fmt, dry_run=dry_run)
+    if db.settings.embedded:
+        # No worker outside this process would see the job: run it here, to the end, with
+        # the coverage recalculation after it (whether or not --wait was given).
+        job = run_to_end(
+            db,
+            lambda: start_cooperative_import(db, path, actor, file_format=fmt, dry_run=dry_run),
+            console,
+            show=not as_json,
+        )
         _report(job, as_json=as_json)
         return
     try:
