@@ -54,13 +54,15 @@ def run_to_end(
     its end, then let the coverage recalculation it asked for finish too, before the command
     exits (its in-memory queue dies with it). Returns the job as it ended."""
     ensure_broker(db.settings)
+    mine = not embedded.running()  # a caller's worker (tests invoke commands in process) stays
     embedded.start(1)
     try:
         job = create()
         final = follow(db, job.id, console, show=show)
         drain_coverage(db, since=job.created_at)
     finally:
-        embedded.stop()
+        if mine:
+            embedded.stop()
     return final
 
 

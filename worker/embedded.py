@@ -65,6 +65,11 @@ def start(threads: int, *, pick_up: bool = False) -> Worker:
         return _worker
 
 
+def running() -> bool:
+    """Whether this process runs the embedded worker now."""
+    return _worker is not None
+
+
 def stop() -> None:
     global _worker, _poller
     with _lock:
