@@ -94,7 +94,8 @@ def test_coverage_recompute_no_wait_runs_in_the_cli_without_redis(
             .scalars()
             .all()
         )
-    assert statuses and set(statuses) == {JobStatus.succeeded}
+    assert statuses
+    assert set(statuses) == {JobStatus.succeeded}
 
 
 def test_serve_picks_up_a_job_that_another_process_accepted_and_left_queued(
