@@ -26,6 +26,7 @@ from api.schema.common import Node, db_int, parse_global_id
 from api.schema.cooperatives.mutations import CooperativeMutation
 from api.schema.cooperatives.queries import CooperativeQuery, cooperative_by_id
 from api.schema.coverage import CoverageQuery
+from api.schema.findings import FindingsQuery
 from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to_edition, to_job
 from api.schema.proposals import ProposalMutation, ProposalQuery, proposal_rows, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
@@ -63,7 +64,14 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
 
 @strawberry.type(description="Read access: coverage, regions, cooperatives, proposals, jobs.")
 class Query(
-    RegionQuery, CoverageQuery, CooperativeQuery, ProposalQuery, JobQuery, AccessQuery, ViewerQuery
+    RegionQuery,
+    CoverageQuery,
+    FindingsQuery,
+    CooperativeQuery,
+    ProposalQuery,
+    JobQuery,
+    AccessQuery,
+    ViewerQuery,
 ):
     @strawberry.field(description="Any object by its global id (Relay), or null.")
     async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
