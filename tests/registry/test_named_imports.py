@@ -368,9 +368,8 @@ def test_the_same_snapshot_twice_changes_nothing_the_second_time(
     crosswalk, unplaced = _crosswalk(villages), _unplaced(villages)
     again = import_now(villages, path, allow_low_match=True)
     assert again.status == JobStatus.succeeded, again.errors
-    assert again.message is not None and again.message.endswith(
-        "; nothing changed (crosswalk and findings as stored)"
-    )
+    assert again.message is not None
+    assert again.message.endswith("; nothing changed (crosswalk and findings as stored)")
     with villages.sync_session() as session:
         assert get_state(session).data_version == before
         recorded = session.execute(select(UnplacedRegistryRow.job_id)).scalars().all()
