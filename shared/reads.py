@@ -69,18 +69,19 @@ def keyset_page(
     row: Callable[..., T],
     *,
     descending: bool = False,
+    around: Callable[[Select[Any]], Read[list[T]]] | None = None,
 ) -> Read[Page[T]]:
     """The page of ``statement``'s rows after the key values ``after`` (None: the first page),
     ordered by ``key`` (unique: end it with the id), each row made into ``row(*columns)``.
-    A row value comparison is one index range scan on both databases."""
+    A row value comparison is one index range scan on both databases.
+
+    ``around``, given, reads the items from the limited statement instead (say, joining each
+    item's children onto it in the same round trip), in key order."""
     if after is not None:
         left: ColumnElement[Any] = key[0] if len(key) == 1 else tuple_(*key)
         right: Any = after[0] if len(key) == 1 else tuple_(*after)
         statement = statement.where(left < right if descending else left > right)
     order = [k.desc() for k in key] if descending else list(key)
     statement = statement.order_by(*order).limit(size + 1)
-
-    def answer(rows: Sequence[Row[Any]]) -> Page[T]:
-        return Page([row(*r) for r in rows[:size]], len(rows) > size)
-
-    return Read(statement, answer)
+    read = read_rows(statement, row) if around is None else around(statement)
+    return read.then(lambda items: Page(items[:size], len(items) > size))
