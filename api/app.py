@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql, /healthz, /readyz, /metrics, and the /console page."""
+"""The Starlette application: /graphql, /healthz, /readyz, /metrics, the /console page, and
+export downloads (/exports/{id})."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.body_limit import BodyLimitMiddleware
 from api.console import console_routes
 from api.context import Context
+from api.exports import export_routes
 from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
 from api.observability import RequestContextMiddleware
@@ -146,6 +148,7 @@ def create_app(
             Route("/metrics", metrics),
             *([assets_route()] if settings.graphiql else []),
             *console_routes(),
+            *export_routes(),
         ],
         lifespan=lifespan,
     )

@@ -104,6 +104,17 @@ class Settings(BaseSettings):
         default=50_000, ge=1, description="Query cost budget, operations"
     )
     query_cost_admin: int = Field(default=100_000, ge=1, description="Query cost budget, admin")
+    change_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Change-feed events are kept this long; an older cursor must re-export",
+    )
+    export_retention_hours: int = Field(
+        default=72, ge=1, description="Export files can be downloaded this long, then go"
+    )
+    export_max_running_per_key: int = Field(
+        default=2, ge=1, description="Exports one key may have queued or running at a time"
+    )
     request_max_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

@@ -22,10 +22,12 @@ from api.errors import MaskUnexpectedErrors
 from api.guards import guard_extensions
 from api.permissions import IsOperations
 from api.schema.access import AccessMutation, AccessQuery
+from api.schema.changes import ChangeQuery
 from api.schema.common import Node, db_int, parse_global_id
 from api.schema.cooperatives.mutations import CooperativeMutation
 from api.schema.cooperatives.queries import CooperativeQuery, cooperative_by_id
 from api.schema.coverage import CoverageQuery
+from api.schema.exports import ExportMutation, ExportQuery
 from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to_edition, to_job
 from api.schema.proposals import ProposalMutation, ProposalQuery, proposal_rows, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
@@ -63,7 +65,15 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
 
 @strawberry.type(description="Read access: coverage, regions, cooperatives, proposals, jobs.")
 class Query(
-    RegionQuery, CoverageQuery, CooperativeQuery, ProposalQuery, JobQuery, AccessQuery, ViewerQuery
+    RegionQuery,
+    CoverageQuery,
+    CooperativeQuery,
+    ProposalQuery,
+    JobQuery,
+    AccessQuery,
+    ViewerQuery,
+    ChangeQuery,
+    ExportQuery,
 ):
     @strawberry.field(description="Any object by its global id (Relay), or null.")
     async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
@@ -71,7 +81,7 @@ class Query(
 
 
 @strawberry.type(description="Changes: imports and recalculation (operations), data (admin).")
-class Mutation(JobMutation, CooperativeMutation, ProposalMutation, AccessMutation):
+class Mutation(JobMutation, CooperativeMutation, ProposalMutation, AccessMutation, ExportMutation):
     pass
 
 

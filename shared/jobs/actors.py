@@ -11,6 +11,7 @@ from shared.models import JobKind
 VILLAGE_IMPORT = "import_villages"
 REGISTRY_IMPORT = "import_cooperatives"  # registry snapshots and proposal lists
 COVERAGE_RECOMPUTE = "recompute_coverage"
+EXPORT = "export_data"  # a partner's bulk file (shared.exports)
 # The failure callback of every job message: marks the job failed once its retries are spent.
 JOB_GAVE_UP = "job_gave_up"
 
@@ -18,4 +19,5 @@ ACTOR_OF: dict[JobKind, str] = {
     JobKind.villages: VILLAGE_IMPORT,
     JobKind.cooperatives: REGISTRY_IMPORT,
     JobKind.coverage: COVERAGE_RECOMPUTE,
+    JobKind.export: EXPORT,
 }

@@ -39,11 +39,14 @@ class _Steps:
     parse: Callable[..., list[Any]]  # (path, report, *, on_rows) -> rows
     plan: Callable[[Session, Any, Report], Any]  # -> a plan with .changes and .counts()
     apply: Callable[[Session, Any], None]
+    announce: Callable[[Session, Any], None]  # the change feed's events, after note_change
 
 
 _STEPS = {
-    FileFormat.registry: _Steps(rows.parse, plan.plan, apply.apply),
-    FileFormat.proposals: _Steps(proposals.parse, proposals.plan, proposals.apply),
+    FileFormat.registry: _Steps(rows.parse, plan.plan, apply.apply, apply.announce),
+    FileFormat.proposals: _Steps(
+        proposals.parse, proposals.plan, proposals.apply, proposals.announce
+    ),
 }
 
 
@@ -93,6 +96,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
                 {"file": job.source_name, "sha256": job.source_sha256, **counts},
             )
             note_change(session)
+            steps.announce(session, found)
         timer.mark("writing")
         message = (
             f"{counts['created']} created, {counts['updated']} updated,"

@@ -32,6 +32,9 @@ FIELDS: dict[str, Role] = {
     "Query.auditLog": ADM,
     "Query.node": A,  # dispatches by id; ImportJob ids are checked in the resolver
     "Query.viewer": A,  # who is calling: anyone may ask
+    "Query.changes": P,  # the change feed, scoped like the lists
+    "Query.changesCursor": P,
+    "Query.exportJob": P,  # the caller's own exports (any, for administrators)
     # Mutation: imports and recalculation for operations, data and keys for administrators.
     "Mutation.recomputeCoverage": OPS,
     "Mutation.startVillageImport": OPS,
@@ -41,6 +44,8 @@ FIELDS: dict[str, Role] = {
     "Mutation.recordStage": ADM,
     "Mutation.addOutlet": ADM,
     "Mutation.linkCooperativeVillages": ADM,
+    "Mutation.recordOfficers": OPS,
+    "Mutation.startExport": P,
     "Mutation.submitProposal": ADM,
     "Mutation.decideProposal": ADM,
     "Mutation.createApiKey": ADM,
@@ -99,6 +104,13 @@ REACH: dict[str, Role] = {
     ),
     **dict.fromkeys(
         [
+            "ChangeEvent",
+            "ChangeEventConnection",
+            "ChangeEventEdge",
+            "ExportJob",
+            "ExportJobPayload",
+            "JobProgress",
+            "UserError",
             "FinancingReadiness",
             "LegalIdentifiers",
             "MemberCount",
@@ -120,10 +132,9 @@ REACH: dict[str, Role] = {
             "ImportJobConnection",
             "ImportJobEdge",
             "ImportJobPayload",
-            "JobProgress",
+            "CooperativePayload",
             "LevelChanges",
             "RegionChangeSample",
-            "UserError",
         ],
         OPS,
     ),
@@ -133,7 +144,6 @@ REACH: dict[str, Role] = {
             "AuditEntry",
             "AuditEntryConnection",
             "AuditEntryEdge",
-            "CooperativePayload",
             "CreatedApiKey",
             "OutletPayload",
             "ProposalPayload",
