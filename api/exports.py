@@ -16,9 +16,10 @@ from starlette.routing import Route
 
 from api.auth import principal_of
 from api.schema.common import db_int
+from shared import files
 from shared.audit import Actor
 from shared.db import Database
-from shared.exports import service, storage
+from shared.exports import service
 from shared.exports.formats import MEDIA_TYPE, Format
 from shared.models import ImportJob, Role
 
@@ -45,8 +46,8 @@ def _claim(db: Database, job_id: int, actor: Actor, admin: bool) -> dict[str, An
         return {"ref": ref, **(job.counts or {}).get("manifest", {})}
 
 
-def _chunks(db: Database, ref: str) -> Iterator[bytes]:
-    with db.sync_session() as session, storage.open_stored(session, ref) as stream:
+def _chunks(db: Database, ref: int) -> Iterator[bytes]:
+    with db.sync_session() as session, files.open_file(session, ref) as stream:
         while block := stream.read(CHUNK):
             yield block
 

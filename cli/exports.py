@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 
 from cli.app import app, cli_actor
+from shared import files
 from shared.cooperatives.queries import CooperativeFilter
 from shared.db import get_database
 from shared.errors import ServiceError
-from shared.exports import service, storage
+from shared.exports import service
 from shared.exports.datasets import Dataset
 from shared.exports.flow import export_now
 from shared.exports.formats import Format
@@ -57,7 +58,7 @@ def export(
     target = output or Path(manifest["file_name"])
     with (
         db.sync_session() as session,
-        storage.open_stored(session, job.counts["file"]) as src,
+        files.open_file(session, job.counts["file"]) as src,
         target.open("wb") as out,
     ):
         shutil.copyfileobj(src, out, 1 << 20)

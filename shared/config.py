@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -57,9 +57,10 @@ class Settings(BaseSettings):
     max_reported_errors: int = Field(
         default=100, ge=1, le=100_000, description="Import errors kept per job (all are counted)"
     )
-    upload_dir: Path = Field(
-        default=Path("var") / "uploads",
-        description="Where uploaded and CLI-given import files are kept for the worker to read",
+    file_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days an import's stored input file is kept in the database (then deleted)",
     )
     upload_max_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="Largest accepted upload, in bytes"
@@ -110,7 +111,9 @@ class Settings(BaseSettings):
         description="Change-feed events are kept this long; an older cursor must re-export",
     )
     export_retention_hours: int = Field(
-        default=72, ge=1, description="Export files can be downloaded this long, then go"
+        default=72,
+        ge=1,
+        description="Export files can be downloaded this long (at most the file retention)",
     )
     export_max_running_per_key: int = Field(
         default=2, ge=1, description="Exports one key may have queued or running at a time"
@@ -120,6 +123,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body that is not a file upload (multipart), in bytes",
     )
+
+    @model_validator(mode="after")
+    def _exports_outlive_no_file(self) -> Settings:
+        # Export files live in the file store, which deletes them after its own retention.
+        if self.export_retention_hours > self.file_retention_days * 24:
+            raise ValueError(
+                "KOPDES_EXPORT_RETENTION_HOURS must not exceed KOPDES_FILE_RETENTION_DAYS x 24"
+                " (export files are deleted with the file store's retention)"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

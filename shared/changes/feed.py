@@ -44,7 +44,6 @@ from shared.models import (
     ChangeType,
     CooperativeVillage,
     DataState,
-    Region,
     utcnow,
 )
 
@@ -171,9 +170,8 @@ def cooperative_provinces(session: Session, cooperative_id: int) -> list[str]:
     """The provinces of the villages a cooperative covers now."""
     return list(
         session.execute(
-            select(Region.province_code)
+            select(CooperativeVillage.province_code)
             .distinct()
-            .join(CooperativeVillage, CooperativeVillage.village_id == Region.id)
             .where(CooperativeVillage.cooperative_id == cooperative_id)
         ).scalars()
     )

@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared import files
 from shared.changes import encode_cursor
 from shared.db import Database
-from shared.exports import datasets, storage
+from shared.exports import datasets
 from shared.exports.datasets import COLUMNS
 from shared.exports.formats import SUFFIX, write
-from shared.exports.service import params_of, request_of, sweep
+from shared.exports.service import expire, params_of, request_of
 from shared.jobs.runner import AuditNote, Flow, Outcome, Progress, Timer, Write, run_here
 from shared.jobs.store import JobInput
 from shared.models import DataState, Edition, ImportJob, JobKind, JobPhase, utcnow
@@ -98,8 +99,8 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Write:
 
     def store_file(session: Session) -> Outcome:
         try:
-            ref = storage.keep(session, path, name, job.actor.name)
-            sweep(session)  # the retention: earlier exports' files that expired go now
+            stored = files.put(session, path, name, stored_by=job.actor.name)
+            expire(session)  # the retention: earlier exports past it can no longer be fetched
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         timer.mark("storing")
@@ -108,7 +109,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Write:
             True,
             f"{rows} {spec.dataset.value.lower()} rows in {request.format.value}",
             {
-                "counts": {"rows": rows, "file": ref, "manifest": manifest},
+                "counts": {"rows": rows, "file": stored.id, "manifest": manifest},
                 "timings": timer.done(),
                 "rows_done": rows,
             },

@@ -23,7 +23,6 @@ from shared.config import get_settings
 from shared.cooperatives.queries import CooperativeFilter
 from shared.db import Database
 from shared.errors import Conflict, InvalidInput
-from shared.exports import storage
 from shared.exports.datasets import Dataset, ExportSpec
 from shared.exports.formats import Format, check_available
 from shared.jobs.actors import EXPORT
@@ -158,13 +157,13 @@ def expires_at(job: ImportJob) -> datetime | None:
     return job.finished_at + retention()
 
 
-def file_of(job: ImportJob) -> str | None:
-    """The stored file of an export that may still be downloaded."""
+def file_of(job: ImportJob) -> int | None:
+    """The stored file (``shared.files``) of an export that may still be downloaded."""
     deadline = expires_at(job)
     if deadline is None or deadline <= utcnow():
         return None
     ref = (job.counts or {}).get("file")
-    return ref if isinstance(ref, str) else None
+    return ref if isinstance(ref, int) else None
 
 
 def owned_by(job: ImportJob, api_key_id: int | None, *, admin: bool) -> bool:
@@ -186,8 +185,11 @@ def record_download(session: Session, actor: Actor, job: ImportJob) -> None:
     )
 
 
-def sweep(session: Session, now: datetime | None = None) -> int:
-    """Delete the files of exports past their retention; returns how many."""
+def expire(session: Session, now: datetime | None = None) -> int:
+    """Exports past their retention lose their file: the job no longer names it (so nobody can
+    fetch it, whatever the clock says), and the file store deletes the bytes with its own
+    retention (``KOPDES_FILE_RETENTION_DAYS``; the same bytes may be another job's too).
+    Returns how many exports expired now."""
     cutoff = (now or utcnow()) - retention()
     expired = session.execute(
         select(ImportJob.id, ImportJob.counts).where(
@@ -197,7 +199,6 @@ def sweep(session: Session, now: datetime | None = None) -> int:
         )
     ).all()
     gone = [(job_id, counts) for job_id, counts in expired if (counts or {}).get("file")]
-    storage.forget(session, [counts["file"] for _id, counts in gone])
     for job_id, counts in gone:
         session.execute(
             update(ImportJob).where(ImportJob.id == job_id).values(counts={**counts, "file": None})

@@ -20,6 +20,8 @@ from shared.models.cooperatives import (
     Proposal,
     ProposalVillage,
     StageEvent,
+    UnplacedRegistryRow,
+    link_codes,
 )
 from shared.models.enums import (
     OUTLET_KBLI,
@@ -40,6 +42,7 @@ from shared.models.enums import (
     Scheme,
     Stage,
 )
+from shared.models.files import FileChunk, StoredFile
 from shared.models.operations import (
     COVERAGE_COLUMNS,
     ApiKey,
@@ -49,7 +52,7 @@ from shared.models.operations import (
     DataState,
     ImportJob,
 )
-from shared.models.regions import Edition, Region, RegionChange
+from shared.models.regions import Edition, PlaceCrosswalk, Region, RegionChange
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -72,6 +75,7 @@ __all__ = [
     "CoverageSnapshot",
     "DataState",
     "Edition",
+    "FileChunk",
     "ImportJob",
     "JobKind",
     "JobPhase",
@@ -82,6 +86,7 @@ __all__ = [
     "Outlet",
     "OutletStatus",
     "OutletType",
+    "PlaceCrosswalk",
     "Proposal",
     "ProposalStatus",
     "ProposalVillage",
@@ -93,8 +98,11 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "StoredFile",
+    "UnplacedRegistryRow",
     "ancestor_codes",
     "codes_above",
     "level_of_code",
+    "link_codes",
     "utcnow",
 ]

@@ -4,8 +4,8 @@ The change feed (``shared.changes``): ``change_events``, numbered from
 ``data_state.change_seq`` under that row's lock, and the retention mark
 ``data_state.changes_pruned_through``. Jobs of kind ``export`` (``shared.exports``).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29 12:30:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
