@@ -51,6 +51,10 @@ class ChangeEvent:
     entity_id: strawberry.ID = strawberry.field(
         description="The global id of what changed (fetch it with `node`; Coverage has none)."
     )
+    entity_key: str = strawberry.field(
+        description="Its own key: a cooperative's or proposal's databaseId (an export's `id`),"
+        " a village's code, the data version of a coverage recalculation."
+    )
     fields: list[str] = strawberry.field(
         description="The fields that changed, as the API names them; empty when the type says"
         " it all."
@@ -78,6 +82,7 @@ def to_event(row: ChangeEventModel) -> ChangeEvent:
         type=row.type,
         entity_type=row.entity_type,
         entity_id=global_id(row.entity_type, row.entity_key),
+        entity_key=row.entity_key,
         fields=[_camel(f) for f in row.fields.split(",") if f],
         at=row.at,
         data_version=row.data_version,
