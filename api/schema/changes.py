@@ -116,6 +116,8 @@ class ChangeQuery:
         seq = seq_of(after)
         scope = scope_of(info)
         ctx = info.context
+        # Every event up to ``head`` had committed before the events are read.
+        head, _pruned = (await loaders.fetch_rows(ctx, state_statement()))[0]
         rows = await loaders.scalars(
             ctx, feed_statement(after=seq, first=size, types=types, scope=scope)
         )
@@ -136,7 +138,14 @@ class ChangeQuery:
             conditions.append(ChangeEventModel.seq > seq)
         count = loaders.counter(ctx, ChangeEventModel, conditions)
         # Same encoding as ``encode_cursor`` (an export manifest's cursor continues here).
-        return build_connection(rows, size, lambda r: (r.seq,), to_event, after=after, count=count)
+        page = build_connection(rows, size, lambda r: (r.seq,), to_event, after=after, count=count)
+        reached = rows[-1].seq if rows else (seq or 0)
+        if not page.page_info.has_next_page and int(head) > reached:
+            # Nothing more for this caller up to ``head``: the cursor moves past the events it
+            # does not see (other provinces, other types), so it never falls behind the
+            # retention window while the caller is quiet.
+            page.page_info.end_cursor = feed_cursor(int(head))
+        return page
 
     @strawberry.field(
         description="The cursor of the newest change now: read `changes(after:)` from it to see"

@@ -93,7 +93,7 @@ async def test_a_partner_sees_its_province_events_and_national_ones_only(
 ) -> None:
     outside = add_outside_province(kaltim)
     recompute_now(kaltim)
-    scoped, _ = await read_feed(client, keys.headers("partner64"))
+    scoped, cursor = await read_feed(client, keys.headers("partner64"))
     everything, _ = await read_feed(client, keys.headers("partner"))
     outside_id = coop_id(outside)
     assert ("cooperative_registered", outside_id) in kinds(everything)
@@ -102,6 +102,15 @@ async def test_a_partner_sees_its_province_events_and_national_ones_only(
     assert kinds(scoped)[-1][0] == "coverage_recalculated"
     body = await gql(client, "{ changes { totalCount } }", headers=keys.headers("partner64"))
     assert body["data"]["changes"]["totalCount"] == len(scoped)
+    # Changes elsewhere move a quiet partner's cursor on without showing it anything, so its
+    # cursor keeps up with the retention window.
+    with kaltim.transaction() as session:
+        service.update_cooperative(session, STEWARD, outside, {"npwp": "9999"})
+    quiet, moved = await read_feed(client, keys.headers("partner64"), cursor)
+    assert quiet == []
+    head = await gql(client, "{ changesCursor }", headers=keys.headers("partner64"))
+    assert moved == head["data"]["changesCursor"]
+    assert seq(moved) == seq(cursor) + 1
     # No key: the feed is for partners.
     anonymous = await gql(client, "{ changes { totalCount } }", expect_errors=True)
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
