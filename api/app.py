@@ -1,5 +1,5 @@
-"""The Starlette application: /graphql, /healthz, /readyz, /metrics, the /console page, and
-export downloads (/exports/{id})."""
+"""The Starlette application: /graphql (and its downloads), /healthz, /readyz, /metrics,
+the /console page, and export downloads (/exports/{id})."""
 
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ from strawberry.types.unset import UnsetType
 
 from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.body_limit import BodyLimitMiddleware
+from api.browsers import Compression, Cors
 from api.console import console_routes
 from api.context import Context
+from api.downloads import download_routes
 from api.exports import export_routes
 from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
+from api.lean import LeanGraphQL
 from api.observability import RequestContextMiddleware
 from api.schema import schema
 from shared.access import keys
@@ -126,6 +129,8 @@ def create_app(
     start = settings.embedded if start_embedded_worker is None else start_embedded_worker
     background = embedded_worker if start else None
     limiter = build_rate_limiter(settings)
+    graphql_app = KopdesGraphQL(db, settings)
+    lean = LeanGraphQL(graphql_app, db, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -135,26 +140,30 @@ def create_app(
             yield {}
         finally:
             await limiter.close()
+            await lean.close()
             if background is not None:
                 await asyncio.to_thread(background.stop)
 
-    graphql_app = KopdesGraphQL(db, settings)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/graphql", lean, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *([assets_route()] if settings.graphiql else []),
             *console_routes(),
+            *download_routes(),
             *export_routes(),
         ],
         lifespan=lifespan,
     )
-    # Last added runs first: request id and metrics, then body size, then keys and rate limits.
+    # Last added runs first: request id and metrics, CORS (refusals carry its headers too),
+    # compression, then body size, then keys and rate limits.
     app.add_middleware(AccessMiddleware, db=db, settings=settings, limiter=limiter)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(Compression)
+    app.add_middleware(Cors, settings=settings)
     app.add_middleware(RequestContextMiddleware)
     app.state.db = db
     app.state.settings = settings

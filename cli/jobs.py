@@ -1,15 +1,26 @@
-"""Following a queued job from the command line until it ends, with a progress bar."""
+"""Jobs from the command line: following a queued job until it ends, with a progress bar;
+``kopdes jobs show`` with a name-keyed import's reconciliation report."""
 
 from __future__ import annotations
 
+import json
+import sys
 import time
+from pathlib import Path
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shared.db import Database
+from cli.app import JsonOption, jobs_app
+from shared.db import Database, get_database
 from shared.jobs.store import FINISHED, load_job
 from shared.models import ImportJob
+from shared.registry.placing import levels_of, write_decisions_csv
+from shared.registry.service import job_report
+
+DECISIONS_SHOWN = 20
 
 POLL_SECONDS = 0.2
 
@@ -39,3 +50,72 @@ def follow(db: Database, job_id: int, console: Console, *, show: bool) -> Import
             if job.status in FINISHED:
                 return job
             time.sleep(POLL_SECONDS)
+
+
+def print_reconciliation(console: Console, report: dict[str, Any]) -> None:
+    """Match rates per level, outcomes, and the first decisions that were not exact."""
+    summary = report.get("summary") or {}
+    console.print(
+        f"  reconciliation ({report.get('source')}): {summary.get('matched', 0)} of"
+        f" {summary.get('rows', 0)} rows placed, minimum match rate"
+        f" {float(report.get('min_match_rate') or 0):.1%}"
+    )
+    for level, figures in levels_of(report):
+        outcomes = ", ".join(f"{k} {v}" for k, v in figures["outcomes"].items() if v)
+        console.print(f"    {level}: {figures['match_rate']:.1%} matched ({outcomes})")
+    decisions = report.get("decisions") or []
+    for d in decisions[:DECISIONS_SHOWN]:
+        code = f" -> {d['code']}" if d.get("code") else ""
+        console.print(f"    line {d['line']} {d['outcome']}{code}: {d['place']}: {d['reason']}")
+    if len(decisions) > DECISIONS_SHOWN:
+        console.print(
+            f"    ... and {len(decisions) - DECISIONS_SHOWN} more (all of them:"
+            " kopdes jobs show ID --decisions-csv FILE)"
+        )
+
+
+@jobs_app.command("show")
+def show(
+    job_id: Annotated[int, typer.Argument(help="The job's numeric id")],
+    as_json: JsonOption = False,
+    decisions_csv: Annotated[
+        Path | None,
+        typer.Option(help="Write the reconciliation's decisions as CSV here ('-': stdout)"),
+    ] = None,
+) -> None:
+    """One job: its outcome, counts, problems and, for a name-keyed registry import, its
+    reconciliation report."""
+    console = Console(stderr=True)
+    db = get_database()
+    with db.sync_session() as session:
+        job = session.get(ImportJob, job_id)
+    if job is None:
+        console.print(f"[red]no job has id {job_id}[/red]")
+        raise typer.Exit(1)
+    if decisions_csv is not None:
+        if not job.reconciliation:
+            console.print(f"[red]job {job_id} has no reconciliation report[/red]")
+            raise typer.Exit(1)
+        if str(decisions_csv) == "-":
+            write_decisions_csv(job.reconciliation, sys.stdout)
+        else:
+            with decisions_csv.open("w", encoding="utf-8", newline="") as handle:
+                n = write_decisions_csv(job.reconciliation, handle)
+            console.print(f"{n} decisions -> {decisions_csv}")
+        return
+    report = job_report(job)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, default=str))
+        return
+    console.print(
+        f"job {job.id} ({job.kind.value}) {job.status.value}: {job.message or ''}"
+        f" [{job.source_name or ''}]"
+    )
+    if report["counts"]:
+        console.print("  " + ", ".join(f"{k} {v}" for k, v in report["counts"].items()))
+    for kind in ("errors", "warnings"):
+        for p in report[kind]:
+            where = f"line {p['line']}, {p['field']} [{p['code']}]"
+            console.print(f"  {kind[:-1]} {where}: {p['message']}")
+    if job.reconciliation:
+        print_reconciliation(console, job.reconciliation)

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     max_reported_errors: int = Field(
         default=100, ge=1, le=100_000, description="Import errors kept per job (all are counted)"
     )
+    min_match_rate: float = Field(
+        default=0.95,
+        ge=0.0,
+        le=1.0,
+        description="Name-keyed registry files: the share of names per level that must match"
+        " an official region, else the import is refused (unless a low rate is allowed)",
+    )
+    place_overrides: Path | None = Field(
+        default=None,
+        description="Operations' overrides file (source_id,code) for name-keyed registry"
+        " imports; it wins over the crosswalk and the names",
+    )
     file_retention_days: int = Field(
         default=30,
         ge=1,
@@ -67,6 +79,15 @@ class Settings(BaseSettings):
     )
     worker_metrics: bool = Field(
         default=True, description="Worker processes export Dramatiq metrics on port 9191"
+    )
+    job_max_retries: int = Field(
+        default=3, ge=0, le=20, description="Retries of a job after a transient failure"
+    )
+    job_retry_min_backoff_ms: int = Field(
+        default=1_000, ge=10, description="Wait before a job's first retry (doubles each retry)"
+    )
+    job_retry_max_backoff_ms: int = Field(
+        default=60_000, ge=10, description="Longest wait between two attempts of a job"
     )
     job_stale_after_seconds: int = Field(
         default=60,
@@ -118,6 +139,19 @@ class Settings(BaseSettings):
     export_max_running_per_key: int = Field(
         default=2, ge=1, description="Exports one key may have queued or running at a time"
     )
+    rate_limit_loopback: bool = Field(
+        default=False,
+        description="Rate-limit callers on the loopback address in the embedded runtime too",
+    )
+    http_cache_max_age: int = Field(
+        default=30,
+        ge=0,
+        description="Cache-Control max-age (seconds) of cacheable answers (public when anonymous)",
+    )
+    cors_origins: str = Field(
+        default="*",
+        description="Origins browsers may call the API from, comma-separated; * for any",
+    )
     request_max_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,
@@ -154,6 +188,10 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_redis_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def embedded(self) -> bool:

@@ -28,6 +28,7 @@ from api.schema.cooperatives.mutations import CooperativeMutation
 from api.schema.cooperatives.queries import CooperativeQuery, cooperative_by_id
 from api.schema.coverage import CoverageQuery
 from api.schema.exports import ExportMutation, ExportQuery
+from api.schema.findings import FindingsQuery
 from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to_edition, to_job
 from api.schema.proposals import ProposalMutation, ProposalQuery, proposal_rows, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
@@ -67,6 +68,7 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
 class Query(
     RegionQuery,
     CoverageQuery,
+    FindingsQuery,
     CooperativeQuery,
     ProposalQuery,
     JobQuery,

@@ -110,6 +110,8 @@ async def test_a_partner_sees_its_province_events_and_national_ones_only(
     assert quiet == []
     head = await gql(client, "{ changesCursor }", headers=keys.headers("partner64"))
     assert moved == head["data"]["changesCursor"]
+    assert moved is not None
+    assert cursor is not None
     assert seq(moved) == seq(cursor) + 1
     # No key: the feed is for partners.
     anonymous = await gql(client, "{ changes { totalCount } }", expect_errors=True)
