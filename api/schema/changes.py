@@ -22,7 +22,6 @@ from api.guards import settings_of
 from api.pagination import Connection, build_connection, decode_cursor, page_size
 from api.permissions import IsPartner
 from api.schema.common import global_id
-from api.schema.cooperatives.types import scope_of
 from shared.changes import (
     CursorExpired,
     CursorUnknown,
@@ -114,8 +113,8 @@ class ChangeQuery:
     ) -> Connection[ChangeEvent] | None:
         size = page_size(first)
         seq = seq_of(after)
-        scope = scope_of(info)
         ctx = info.context
+        scope = ctx.principal.province_code  # a partner key's province; None: everything
         # Every event up to ``head`` had committed before the events are read.
         head, _pruned = (await loaders.fetch_rows(ctx, state_statement()))[0]
         rows = await loaders.scalars(

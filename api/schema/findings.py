@@ -1,10 +1,9 @@
 """Data-quality findings over GraphQL: villages several cooperatives claim, and registry rows
 whose place could not be reconciled, with counts per region (``shared.findings``).
 
-Public, like coverage and cooperatives: what is listed is the registry's own public data. A
-scoped key sees its province only, and a region outside it answers exactly as a region with
-no findings does (nothing tells the two apart); rows whose province was never found belong to
-no province, so only an unscoped reader sees them.
+Public, like coverage and cooperatives: what is listed is the registry's own public data, so
+every caller reads the same (a partner key's province scope adds profiles, never hides public
+data: ``docs/access.md``). A malformed region code reads as a region with no findings.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.pagination import Connection, build_connection, decode_cursor, page_size
-from api.schema.cooperatives.types import scope_of
 from shared.copying import fields_from
 from shared.findings import service
 from shared.models import REGION_CODE, RegionLevel
@@ -179,12 +177,8 @@ class FindingsQuery:
         self, info: Info[Context, Any], region_code: str | None = None
     ) -> DataQualityFindings:
         asked = (region_code or "").strip() or None
-        scope = scope_of(info)
-        # A scoped key: its province, or a region inside it; anything else reads as empty.
-        hidden = asked is not None and (
-            not REGION_CODE.fullmatch(asked) or (scope is not None and not asked.startswith(scope))
-        )
-        within = asked or scope
+        hidden = asked is not None and not REGION_CODE.fullmatch(asked)
+        within = asked
         totals = (
             service.Totals(0, 0, 0, 0)
             if hidden
