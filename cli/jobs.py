@@ -1,24 +1,30 @@
-"""Jobs from the command line: following a queued job until it ends, with a progress bar;
-``kopdes jobs show`` with a name-keyed import's reconciliation report."""
+"""Jobs from the command line: following a queued job until it ends, with a progress bar; in
+the embedded runtime, running it (and the coverage recalculation after it) in this process to
+the end; ``kopdes jobs show`` with a name-keyed import's reconciliation report."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
 
 from cli.app import JsonOption, jobs_app
+from shared.broker import ensure_broker
 from shared.db import Database, get_database
 from shared.jobs.store import FINISHED, load_job
-from shared.models import ImportJob
+from shared.models import ImportJob, JobKind, JobStatus
 from shared.registry.placing import levels_of, write_decisions_csv
 from shared.registry.service import job_report
+from worker import embedded
 
 DECISIONS_SHOWN = 20
 
@@ -50,6 +56,42 @@ def follow(db: Database, job_id: int, console: Console, *, show: bool) -> Import
             if job.status in FINISHED:
                 return job
             time.sleep(POLL_SECONDS)
+
+
+def run_to_end(
+    db: Database, create: Callable[[], ImportJob], console: Console, *, show: bool
+) -> ImportJob:
+    """Embedded runtime: create and queue a job on this process's own worker, follow it to
+    its end, then let the coverage recalculation it asked for finish too, before the command
+    exits (its in-memory queue dies with it). Returns the job as it ended."""
+    ensure_broker(db.settings)
+    mine = not embedded.running()  # a caller's worker (tests invoke commands in process) stays
+    embedded.start(1)
+    try:
+        job = create()
+        final = follow(db, job.id, console, show=show)
+        drain_coverage(db, since=job.created_at)
+    finally:
+        if mine:
+            embedded.stop()
+    return final
+
+
+def drain_coverage(db: Database, *, since: datetime, timeout: float = 300.0) -> None:
+    """Wait for the coverage recalculations queued since ``since`` to finish."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.sync_session() as session:
+            pending = session.execute(
+                select(ImportJob.id).where(
+                    ImportJob.kind == JobKind.coverage,
+                    ImportJob.created_at >= since,
+                    ImportJob.status.in_((JobStatus.queued, JobStatus.running)),
+                )
+            ).first()
+        if pending is None:
+            return
+        time.sleep(POLL_SECONDS)
 
 
 def print_reconciliation(console: Console, report: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from api.schema.access import AccessMutation, AccessQuery
 from api.schema.changes import ChangeQuery
 from api.schema.common import Node, db_int, parse_global_id
 from api.schema.cooperatives.mutations import CooperativeMutation
-from api.schema.cooperatives.queries import CooperativeQuery, cooperative_by_id
+from api.schema.cooperatives.queries import CooperativeQuery, one_cooperative
 from api.schema.coverage import CoverageQuery
 from api.schema.exports import ExportMutation, ExportQuery
 from api.schema.findings import FindingsQuery
@@ -50,7 +50,7 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
     if number is None:
         return None
     if type_name == "Cooperative":
-        return await cooperative_by_id(info, number)
+        return await one_cooperative(info, number)
     if type_name == "Proposal":
         rows = await loaders.run(ctx, proposal_queries.proposals_by_id([number]))
         return to_proposal(rows[0]) if rows else None
