@@ -216,6 +216,14 @@ def apply(session: Session, found: Any) -> None:
     record_unplaced(session, found.options.source, found.unplaced, found.job_id)
 
 
+def announce(session: Session, found: Any) -> None:
+    """The change feed's events of a plan of any layout (after its data-version bump)."""
+    if not isinstance(found, Reconciled):
+        coop_apply.announce(session, found)
+    elif isinstance(found, ListPlan) and found.coops is not None and found.coops.changes:
+        coop_apply.announce(session, found.coops)
+
+
 def record_unplaced(
     session: Session, source: str, rows: list[Unplaced], job_id: int | None
 ) -> None:
