@@ -33,6 +33,7 @@ _ENUMS: dict[type[Enum], str] = {
         "submitted, then approved or rejected; formed once the cooperative exists."
     ),
     models.JobKind: "What a job does.",
+    models.ChangeType: "What a change-feed event says happened.",
     models.JobStatus: "Where a job stands.",
     models.JobPhase: "The step a running job is in.",
 }
