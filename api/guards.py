@@ -44,6 +44,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
+from api.access_log import graphql_record
 from api.context import ANONYMOUS
 from shared.config import Settings, get_settings
 
@@ -105,6 +106,13 @@ class IntrospectionSwitch(SchemaExtension):
         yield
 
 
+def _note_cost(context: Any, cost: int) -> None:
+    """The cost in the request's record, for the access line (see ``api.access_log``)."""
+    request = getattr(context, "request", None)
+    if request is not None:
+        graphql_record(request.scope)["cost"] = cost
+
+
 class CostBudget(SchemaExtension):
     """Refuse an operation whose estimated cost is over the caller's role's budget, before any
     resolver runs.
@@ -130,6 +138,7 @@ class CostBudget(SchemaExtension):
                 getattr(settings, f"query_cost_{role.value}"),
                 role.value,
                 settings.max_page_size,
+                costed=partial(_note_cost, context),
             )
             if refusal is not None:
                 # Set before validation runs (or after the cache answered): the operation
@@ -235,16 +244,14 @@ def estimate_cost(
     )
 
 
-def cost_error(
+def operation_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any],
-    budget: int,
-    role: str,
     max_page: int,
-) -> GraphQLError | None:
-    """The refusal of an operation whose estimated cost exceeds ``budget``, or None."""
+) -> tuple[int, OperationDefinitionNode] | None:
+    """The estimated cost of the operation the request selects, and that operation."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -253,12 +260,34 @@ def cost_error(
             continue
         if operation_name is not None and (node.name is None or node.name.value != operation_name):
             continue
-        cost = estimate_cost(schema, node, fragments, variables, max_page)
-        if cost > budget:
-            return GraphQLError(
-                f"This query's estimated cost ({cost}) is over the budget of the"
-                f" {role} role ({budget}). Ask for smaller pages or fewer fields.",
-                node,
-                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
-            )
+        return estimate_cost(schema, node, fragments, variables, max_page), node
+    return None
+
+
+def cost_error(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    budget: int,
+    role: str,
+    max_page: int,
+    *,
+    costed: Callable[[int], None] | None = None,
+) -> GraphQLError | None:
+    """The refusal of an operation whose estimated cost exceeds ``budget``, or None;
+    ``costed`` is told the cost."""
+    found = operation_cost(schema, document, operation_name, variables, max_page)
+    if found is None:
+        return None
+    cost, node = found
+    if costed is not None:
+        costed(cost)
+    if cost > budget:
+        return GraphQLError(
+            f"This query's estimated cost ({cost}) is over the budget of the"
+            f" {role} role ({budget}). Ask for smaller pages or fewer fields.",
+            node,
+            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+        )
     return None

@@ -27,6 +27,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as strawberry_process_result
 from strawberry.types import ExecutionResult
 
+from api.access_log import graphql_record
 from api.context import Context
 from api.errors import classify
 
@@ -60,23 +61,28 @@ CACHEABLE_ROOT_FIELDS = frozenset(
 RESPONSE_CACHE_SIZE = 256
 
 
-def cacheable(query: str | None, operation_name: str | None) -> bool:
+def cacheable_operation(
+    query: str | None, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    """The operation when its answer may come from the response cache, else None."""
     if not query or len(query) > 20_000:
-        return False
+        return None
     try:
         document = parse(query)
     except GraphQLError:
-        return False
+        return None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
     if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
-        return False
+        return None
     selections = operations[0].selection_set.selections
-    return all(
+    if all(
         isinstance(s, FieldNode) and s.name.value in CACHEABLE_ROOT_FIELDS and not s.directives
         for s in selections
-    )
+    ):
+        return operations[0]
+    return None
 
 
 class ResponseCache:
@@ -170,12 +176,14 @@ class GraphQLHTTP(GraphQL[Context, None]):
                     )
                 ],
             )
-        if not cacheable(request_data.query, request_data.operation_name):
+        operation = cacheable_operation(request_data.query, request_data.operation_name)
+        if operation is None:
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         from api.loaders import versions
 
+        record = graphql_record(request.scope)
         state = await versions(context)
         principal = context.principal
         key = (
@@ -188,7 +196,10 @@ class GraphQLHTTP(GraphQL[Context, None]):
         )
         cached = RESPONSE_CACHE.get(key)
         if cached is not None:
+            name = operation.name.value if operation.name else None
+            record.update(cache="hit", operation_type="query", operation_name=name)
             return cached
+        record["cache"] = "miss"
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -208,6 +219,9 @@ class GraphQLHTTP(GraphQL[Context, None]):
         errors: list[dict[str, Any]] = data.get("errors") or []  # type: ignore[assignment]
         for error in errors:
             classify(error)
+        graphql_record(request.scope)["error_codes"] = [
+            str((e.get("extensions") or {}).get("code")) for e in errors
+        ]
         sub_response: Response | None = getattr(request.state, "graphql_sub_response", None)
         if sub_response is not None and wants_graphql_response(request.headers.get("accept", "")):
             sub_response.media_type = GRAPHQL_RESPONSE_JSON

@@ -111,6 +111,26 @@ def enqueue(
     return message.message_id
 
 
+def queue_depths() -> dict[tuple[str, str], int]:
+    """Messages in each declared queue: ``(queue, "ready" | "delayed" | "dead") -> count``."""
+    broker = get_broker()
+    depths: dict[tuple[str, str], int] = {}
+    names = sorted({q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ"))})
+    for name in names or [DEFAULT_QUEUE]:
+        if isinstance(broker, RedisBroker):
+            key = f"{broker.namespace}:{name}"
+            client = broker.client
+            depths[(name, "ready")] = int(client.llen(key))
+            depths[(name, "delayed")] = int(client.llen(f"{key}.DQ"))
+            depths[(name, "dead")] = int(client.zcard(f"{key}.XQ"))
+        elif isinstance(broker, StubBroker):
+            ready, delayed = broker.queues.get(name), broker.queues.get(f"{name}.DQ")
+            depths[(name, "ready")] = ready.qsize() if ready is not None else 0
+            depths[(name, "delayed")] = delayed.qsize() if delayed is not None else 0
+            depths[(name, "dead")] = len(broker.dead_letters_by_queue.get(name, []))
+    return depths
+
+
 def ping_broker() -> None:
     """Raise if the broker cannot be reached (used by /readyz).
 

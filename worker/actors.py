@@ -20,8 +20,11 @@ from shared.jobs import actors, store
 from shared.jobs.runner import JobFailed, run_claimed
 from shared.registry.flow import REGISTRY_IMPORT
 from shared.villages.flow import VILLAGE_IMPORT
+from worker.middleware import JobContext
 
-ensure_broker()
+_broker = ensure_broker()
+if not any(isinstance(m, JobContext) for m in _broker.middleware):
+    _broker.add_middleware(JobContext())
 
 # JobFailed is final (bad input, a conflict); anything else is retried, backing off 1-60 s.
 job_actor = partial(dramatiq.actor, max_retries=3, throws=(JobFailed,))

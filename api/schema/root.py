@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext, Info
 
 from api import loaders
+from api.access_log import RecordOperation
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.guards import guard_extensions
@@ -81,7 +82,7 @@ class Subscription(JobSubscription):
 
 
 def schema_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    return [*guard_extensions(), MaskUnexpectedErrors]
+    return [RecordOperation, *guard_extensions(), MaskUnexpectedErrors]
 
 
 class KopdesSchema(strawberry.Schema):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from shared.audit import Actor, record
@@ -355,3 +355,14 @@ def requeue_interrupted(db: Database) -> list[tuple[int, JobKind]]:
             job.phase = JobPhase.queued
             job.heartbeat_at = None
         return [(job.id, job.kind) for job in jobs]
+
+
+def count_jobs(db: Database) -> list[tuple[str, str, int]]:
+    """(kind, status, number of jobs) for every pair present: the metrics' job gauges."""
+    with db.sync_session() as session:
+        rows = session.execute(
+            select(ImportJob.kind, ImportJob.status, func.count()).group_by(
+                ImportJob.kind, ImportJob.status
+            )
+        ).all()
+    return [(kind.value, status.value, int(n)) for kind, status, n in rows]
