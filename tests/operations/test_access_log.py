@@ -17,6 +17,14 @@ from tests.access.support import app_client, bearer, issue
 NAMED_QUERY = "query CoverageNow { nationalCoverage { activeVillages } }"
 
 
+@pytest.fixture(autouse=True)
+def fresh_response_cache() -> None:
+    """The response cache is per process: answers of earlier tests would be hits here."""
+    from api.http import RESPONSE_CACHE
+
+    RESPONSE_CACHE.clear()
+
+
 def access_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "kopdes.access"]
 
