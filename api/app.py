@@ -29,6 +29,7 @@ from api.http import GraphQLHTTP
 from api.metrics import build_registry, metrics_endpoint
 from api.observability import RequestContextMiddleware
 from api.schema import schema
+from api.tracing import trace_app
 from shared.access import keys
 from shared.access.ratelimit import build_rate_limiter
 from shared.broker import ensure_broker, ping_broker
@@ -157,6 +158,7 @@ def create_app(
     trusted = trusted_proxies(settings)
     if trusted:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
+    trace_app(app, db)
     app.state.db = db
     app.state.settings = settings
     app.state.metrics_registry = build_registry(db)

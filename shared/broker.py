@@ -27,6 +27,7 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
+from shared import tracing
 from shared.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,9 @@ def enqueue(
     Call it only after the transaction that created what the message refers to has committed.
     """
     broker = get_broker()
+    trace = tracing.carrier()  # the job's spans continue the trace of who queued it
+    if trace:
+        options = {**options, tracing.TRACE_OPTION: trace}
     message: Message[Any] = Message(
         queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options=options
     )

@@ -31,6 +31,7 @@ from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to
 from api.schema.proposals import ProposalMutation, ProposalQuery, proposal_rows, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
 from api.schema.viewer import ViewerQuery
+from api.tracing import graphql_tracing
 from shared.models import Edition as EditionModel
 from shared.models import Proposal as ProposalModel
 
@@ -82,7 +83,7 @@ class Subscription(JobSubscription):
 
 
 def schema_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    return [RecordOperation, *guard_extensions(), MaskUnexpectedErrors]
+    return [graphql_tracing, RecordOperation, *guard_extensions(), MaskUnexpectedErrors]
 
 
 class KopdesSchema(strawberry.Schema):
