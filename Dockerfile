@@ -22,7 +22,7 @@ RUN uv sync --locked --no-dev --no-editable
 FROM python:3.11-slim
 ENV PATH=/opt/kopdes/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 RUN useradd --system --uid 10001 --home-dir /srv/kopdes --create-home kopdes \
-    && mkdir -p /srv/kopdes/uploads && chown -R kopdes /srv/kopdes
+    && mkdir -p /srv/kopdes && chown -R kopdes /srv/kopdes
 COPY --from=build /opt/kopdes /opt/kopdes
 USER kopdes
 WORKDIR /srv/kopdes

@@ -212,7 +212,6 @@ def main() -> None:
         "KOPDES_REDIS_NAMESPACE": "kopdes-load",
         "KOPDES_RATE_LIMIT_ENABLED": "false",
         "KOPDES_LOG_LEVEL": "WARNING",
-        "KOPDES_UPLOAD_DIR": str(work / "uploads"),
         "KOPDES_WORKER_METRICS": "false",
         "KOPDES_GRAPHIQL": "false",
     }

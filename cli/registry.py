@@ -178,7 +178,8 @@ def demo_national(
                 )
             )
         ]
-    path = out or Path(db.settings.upload_dir) / f"national-{seed}.csv"
+    path = out or Path("var") / f"national-{seed}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     n = write_csv(national_registry(villages, seed=seed), path, REGISTRY_COLUMNS)
     console.print(
         f"generated {n} cooperatives over {len(villages)} villages in"

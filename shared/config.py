@@ -68,9 +68,10 @@ class Settings(BaseSettings):
     max_reported_errors: int = Field(
         default=100, ge=1, le=100_000, description="Import errors kept per job (all are counted)"
     )
-    upload_dir: Path = Field(
-        default=Path("var") / "uploads",
-        description="Where uploaded and CLI-given import files are kept for the worker to read",
+    file_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days an import's stored input file is kept in the database (then deleted)",
     )
     upload_max_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="Largest accepted upload, in bytes"

@@ -88,3 +88,57 @@ def test_the_data_version_row_exists_after_upgrade(empty_database: Settings) -> 
     finally:
         engine.dispose()
     assert tuple(row) == (0, -1)
+
+
+def test_links_get_their_village_codes_on_upgrade_to_0005(empty_database: Settings) -> None:
+    """Links made before 0004 carry their village's codes after it, whatever the backend."""
+    migrate.upgrade(empty_database, "0004")
+    engine = make_sync_engine(empty_database)
+    now = "2026-01-01 00:00:00+00:00"
+    regions = [
+        (1, "64", "province", None, None, "64", None, None),
+        (2, "64.72", "regency", "kota", 1, "64", "64.72", None),
+        (3, "64.72.05", "district", None, 2, "64", "64.72", "64.72.05"),
+        (4, "64.72.05.1003", "village", "kelurahan", 3, "64", "64.72", "64.72.05"),
+    ]
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO editions (id, label, imported_at, is_current)"
+                    " VALUES (1, 'e', :t, true)"
+                ),
+                {"t": now},
+            )
+            for row in regions:
+                conn.execute(
+                    text(
+                        "INSERT INTO regions (id, code, level, kind, parent_id, province_code,"
+                        " regency_code, district_code, name, customary, first_edition_id,"
+                        " updated_at) VALUES (:i, :c, :l, :k, :p, :pc, :rc, :dc, 'x', false, 1, :t)"
+                    ),
+                    dict(zip(("i", "c", "l", "k", "p", "pc", "rc", "dc"), row, strict=True), t=now),
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO cooperatives (id, name, kind, scheme, stage, stage_rank,"
+                    " is_mockup, created_at, updated_at, version) VALUES"
+                    " (1, 'Koperasi', 'KKMP', 'new', 'legal_entity', 3, false, :t, :t, 1)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO cooperative_villages (cooperative_id, village_id, linked_at)"
+                    " VALUES (1, 4, :t)"
+                ),
+                {"t": now},
+            )
+        migrate.upgrade(empty_database)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT province_code, regency_code, district_code FROM cooperative_villages")
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("64", "64.72", "64.72.05")

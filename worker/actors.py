@@ -12,19 +12,31 @@ from functools import partial
 from typing import Any
 
 import dramatiq
+from dramatiq import Broker, Middleware
 
 from shared.broker import ensure_broker
 from shared.coverage.flow import COVERAGE_RECOMPUTE
 from shared.db import get_database
+from shared.files import sweep_expired
 from shared.jobs import actors, store
 from shared.jobs.runner import JobFailed, run_claimed
 from shared.registry.flow import REGISTRY_IMPORT
 from shared.villages.flow import VILLAGE_IMPORT
 from worker.middleware import JobContext
 
+
+class SweepFilesOnBoot(Middleware):
+    """A worker that starts deletes the stored files past their retention (and each job's end
+    does again: ``runner.run_claimed``), so an idle deployment does not keep them forever."""
+
+    def after_worker_boot(self, broker: Broker, worker: Any) -> None:
+        sweep_expired(get_database())
+
+
 _broker = ensure_broker()
-if not any(isinstance(m, JobContext) for m in _broker.middleware):
-    _broker.add_middleware(JobContext())
+for _middleware in (JobContext, SweepFilesOnBoot):
+    if not any(isinstance(m, _middleware) for m in _broker.middleware):
+        _broker.add_middleware(_middleware())
 
 # JobFailed is final (bad input, a conflict); anything else is retried, backing off 1-60 s.
 job_actor = partial(dramatiq.actor, max_retries=3, throws=(JobFailed,))

@@ -68,13 +68,26 @@ def _id_among_postgresql(element: _IdAmong, compiler: SQLCompiler, **kw: Any) ->
     return f"{column} = ANY(ARRAY({ids}))"
 
 
+def links_in_region(code: str) -> ColumnElement[bool]:
+    """Links (``cooperative_villages``) to villages inside the region with this code: one range
+    of the link's (code, cooperative_id) indexes, no join to ``regions``."""
+    match len(code):
+        case 2:
+            return CooperativeVillage.province_code == code
+        case 5:
+            return CooperativeVillage.regency_code == code
+        case 8:
+            return CooperativeVillage.district_code == code
+        case _:
+            village = select(Region.id).where(Region.code == code).scalar_subquery()
+            return CooperativeVillage.village_id == village
+
+
 def in_region(code: str) -> ColumnElement[bool]:
     """The cooperative covers at least one village inside the region (a merger counts once)."""
     return _IdAmong(
         Cooperative.id,
-        select(CooperativeVillage.cooperative_id)
-        .join(Region, Region.id == CooperativeVillage.village_id)
-        .where(region_code_clause(code)),
+        select(CooperativeVillage.cooperative_id).where(links_in_region(code)),
     )
 
 

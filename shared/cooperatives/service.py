@@ -34,6 +34,7 @@ from shared.models import (
     Scheme,
     Stage,
     StageEvent,
+    link_codes,
     utcnow,
 )
 
@@ -138,6 +139,13 @@ def _ensure_unlinked(
         )
 
 
+def _links(coop: Cooperative, villages: Sequence[Region]) -> list[CooperativeVillage]:
+    return [
+        CooperativeVillage(cooperative_id=coop.id, village_id=v.id, **link_codes(v.code))
+        for v in villages
+    ]
+
+
 def _kind_for(villages: Sequence[Region], kind: CooperativeKind | None) -> CooperativeKind:
     # KDMP in a desa, KKMP in a kelurahan (Inpres 9/2025); a merger spans one kind.
     kinds = {v.kind for v in villages}
@@ -222,7 +230,7 @@ def register_cooperative(
     )
     session.add(coop)
     session.flush()
-    session.add_all(CooperativeVillage(cooperative_id=coop.id, village_id=v.id) for v in villages)
+    session.add_all(_links(coop, villages))
     session.add(StageEvent(cooperative_id=coop.id, stage=stage, reached_on=reached_on))
     session.flush()
     after = snapshot(coop) | {"villages": [v.code for v in villages]}
@@ -416,7 +424,7 @@ def link_villages(
                 CooperativeVillage.village_id == current[code],
             )
         )
-    session.add_all(CooperativeVillage(cooperative_id=coop.id, village_id=v.id) for v in villages)
+    session.add_all(_links(coop, villages))
     # Touch the row so its version moves: the villages are part of what a steward read.
     coop.updated_at = utcnow()
     session.flush()

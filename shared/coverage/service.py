@@ -6,7 +6,9 @@ What is counted, and where (see also docs in the README's coverage section):
   (retired ones excluded); desa adat count as desa.
 * ``covered_villages``: active villages with a cooperative, whatever its stage. The funnel
   narrows it by the cooperative's stage: ``covered_formed`` (founding meeting held or later),
-  ``covered_legal_entity`` (SK AHU or later), ``covered_operational``.
+  ``covered_legal_entity`` (SK AHU or later), ``covered_operational``. A village the registry
+  files several cooperatives for is counted **once** in every village measure, at the stage
+  of the furthest of its cooperatives (each cooperative still counts in ``cooperatives``).
 * ``coverage_percent`` = covered / active * 100, rounded to two places (0 with no villages).
 * ``retired_villages_with_cooperatives``: retired villages that still have a cooperative; the
   cooperative keeps counting where its village lies.
@@ -84,22 +86,29 @@ _LEAF_COLUMNS = ("p", "rg", "d", *_VALUE_COLUMNS)
 # cooperative if any, ``m``: the cooperative's home village when it is a merger). A
 # cooperative is counted once, at its home village: the only one it has, or a merger's lowest
 # village code.
-_ACTIVE = "v.retired_edition_id IS NULL"
+# A village with several cooperatives (``s``: its claims) has one row per cooperative; its
+# village measures are counted on the row of its lowest cooperative id only, at the stage of
+# its furthest cooperative.
+_ONCE = "(s.first_id IS NULL OR cv.cooperative_id = s.first_id)"
+_ACTIVE = f"v.retired_edition_id IS NULL AND {_ONCE}"
+_RANK = "COALESCE(s.best_rank, c.stage_rank)"
 _HOME = "c.id IS NOT NULL AND (m.home_code IS NULL OR m.home_code = v.code)"
 _VILLAGE_FACTS: dict[str, str] = {
     "active_villages": _ACTIVE,
     "desa_count": f"{_ACTIVE} AND v.kind = 'desa'",
     "kelurahan_count": f"{_ACTIVE} AND v.kind = 'kelurahan'",
     "covered_villages": f"{_ACTIVE} AND c.id IS NOT NULL",
-    "covered_formed": f"{_ACTIVE} AND c.stage_rank >= {FORMED_RANK}",
-    "covered_legal_entity": f"{_ACTIVE} AND c.stage_rank >= {LEGAL_ENTITY_RANK}",
-    "covered_operational": f"{_ACTIVE} AND c.stage_rank >= {OPERATIONAL_RANK}",
+    "covered_formed": f"{_ACTIVE} AND {_RANK} >= {FORMED_RANK}",
+    "covered_legal_entity": f"{_ACTIVE} AND {_RANK} >= {LEGAL_ENTITY_RANK}",
+    "covered_operational": f"{_ACTIVE} AND {_RANK} >= {OPERATIONAL_RANK}",
     "cooperatives": _HOME,
     "kdmp": f"{_HOME} AND c.kind = 'KDMP'",
     "kkmp": f"{_HOME} AND c.kind = 'KKMP'",
     "mergers": "m.home_code = v.code",
     "mockups": f"{_HOME} AND c.is_mockup",
-    "retired_villages_with_cooperatives": "v.retired_edition_id IS NOT NULL AND c.id IS NOT NULL",
+    "retired_villages_with_cooperatives": (
+        f"v.retired_edition_id IS NOT NULL AND c.id IS NOT NULL AND {_ONCE}"
+    ),
 }
 assert set(_VILLAGE_FACTS) | set(OUTLET_MEASURES) == set(_VILLAGE_MEASURES)
 
@@ -121,6 +130,7 @@ def _facts_sql(*, only_codes: bool) -> str:
         merged_ids = "SELECT cooperative_id FROM wanted"
         outlet_filter = "AND cooperative_id IN (SELECT cooperative_id FROM wanted)"
         village_filter = "AND v.code IN :codes"
+        shared_ids = "SELECT id FROM regions WHERE code IN :codes"
     else:
         wanted = ""
         merged_ids = (
@@ -128,6 +138,9 @@ def _facts_sql(*, only_codes: bool) -> str:
             " GROUP BY cooperative_id HAVING COUNT(*) > 1"
         )
         outlet_filter = village_filter = ""
+        shared_ids = (
+            "SELECT village_id FROM cooperative_villages GROUP BY village_id HAVING COUNT(*) > 1"
+        )
     outlet_sums = ", ".join(
         f"SUM(CASE WHEN type = '{t.value}' THEN 1 ELSE 0 END) AS outlets_{t.value}"
         for t in OutletType
@@ -149,6 +162,14 @@ def _facts_sql(*, only_codes: bool) -> str:
         GROUP BY cv.cooperative_id
         HAVING COUNT(*) > 1
     ),
+    shared AS (
+        -- Villages with two or more cooperatives: the row that counts them, their best stage.
+        SELECT cv.village_id, MIN(cv.cooperative_id) AS first_id, MAX(c.stage_rank) AS best_rank
+        FROM cooperative_villages cv JOIN cooperatives c ON c.id = cv.cooperative_id
+        WHERE cv.village_id IN ({shared_ids})
+        GROUP BY cv.village_id
+        HAVING COUNT(*) > 1
+    ),
     outlet_counts AS (
         SELECT cooperative_id, {outlet_sums}
         FROM outlets WHERE status <> 'closed' {outlet_filter}
@@ -163,6 +184,7 @@ def _facts_sql(*, only_codes: bool) -> str:
         LEFT JOIN cooperative_villages cv ON cv.village_id = v.id
         LEFT JOIN cooperatives c ON c.id = cv.cooperative_id
         LEFT JOIN merged m ON m.cooperative_id = cv.cooperative_id
+        LEFT JOIN shared s ON s.village_id = v.id
         LEFT JOIN outlet_counts o ON o.cooperative_id = cv.cooperative_id
         WHERE v.level = 'village' {village_filter}
     )"""
@@ -265,6 +287,7 @@ def _insert_sql(dialect: str) -> str:
 
 def _village_sql() -> str:
     """Figures of the villages bound as ``:codes``, from the same facts as the recalculation."""
+    sums = ", ".join(f"SUM({m}) AS {m}" for m in _VILLAGE_MEASURES)
     columns = ", ".join(f"f.{m}" for m in _VILLAGE_MEASURES)
     proposals = ", ".join(
         f"SUM(CASE WHEN status = '{m.removeprefix('proposals_')}' THEN 1 ELSE 0 END) AS {m}"
@@ -273,10 +296,14 @@ def _village_sql() -> str:
     )
     proposal_columns = ", ".join(f"COALESCE(pv.{m}, 0) AS {m}" for m in _PROPOSAL_MEASURES)
     return f"""
-        WITH {_facts_sql(only_codes=True)}
+        WITH {_facts_sql(only_codes=True)},
+        village_facts AS (
+            -- One row per village, whatever the number of its cooperatives.
+            SELECT vid, vc, {sums} FROM facts GROUP BY vid, vc
+        )
         SELECT f.vc AS scope_code, {columns}, {proposal_columns},
             (SELECT data_version FROM data_state WHERE id = 1) AS data_version
-        FROM facts f
+        FROM village_facts f
         LEFT JOIN (
             SELECT region_id, COUNT(*) AS proposals_total, {proposals}
             FROM proposals

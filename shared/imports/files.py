@@ -1,4 +1,4 @@
-"""Input files: where the worker finds them, their SHA-256, and limits on what they unpack to.
+"""Input files: stored for the worker (in the database), their SHA-256, limits on unpacking.
 
 Compressed input is capped: a gzip stream, zip member or workbook part that unpacks to more
 than ``MAX_UNPACKED_BYTES`` is refused (zip sizes are checked from the archive's directory
@@ -12,13 +12,16 @@ import codecs
 import gzip
 import hashlib
 import io
-import shutil
-import uuid
 import zipfile
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
+
+from sqlalchemy.orm import Session
+
+from shared.files.store import put, storable_name
 
 # The national list is ~6 MB as CSV and ~15 MB unpacked as XLSX: this leaves room for growth
 # while refusing archives built to unpack to gigabytes.
@@ -131,33 +134,42 @@ def first_bad_utf8(path: Path) -> int | None:
     return None
 
 
-def keep_for_worker(
-    upload_dir: Path, kind: str, sources: Sequence[Path], *, mapping: Path | None = None
-) -> tuple[list[Path], Path | None]:
-    """Copy an import's inputs where a worker on another machine can read them.
+@dataclass(frozen=True, slots=True)
+class StoredInputs:
+    """An import's inputs once stored: where each lies in the job's staging folder."""
 
-    Each import gets a folder of its own in ``upload_dir`` with a numbered folder per input, so
-    the inputs keep their names (they tell the level and the format) and a folder input stays a
-    folder; a mapping file goes to ``mapping/``. Inputs already in ``upload_dir`` stay there.
-    Returns the copies' paths.
+    files: list[dict[str, Any]]  # {"id": stored file id, "path": relative path}: params["files"]
+    sources: list[str]  # each input's relative path (a file, or a folder of files)
+    mapping: str | None
+
+
+def store_inputs(
+    session: Session, sources: Sequence[Path], *, mapping: Path | None = None, stored_by: str
+) -> StoredInputs:
+    """Store an import's inputs in the database (``shared.files``) for any worker to read.
+
+    Each input gets a numbered folder of its own in the job's staging folder, so the inputs
+    keep their (made safe) names, which tell the level and the format, and a folder input
+    stays a folder; a mapping file goes to ``mapping/``.
     """
-    root = Path(upload_dir).resolve()
-    if all(p.resolve().is_relative_to(root) for p in [*sources, *([mapping] if mapping else [])]):
-        return [p.resolve() for p in sources], mapping.resolve() if mapping else None
-    target = root / f"{kind}-{uuid.uuid4().hex}"
-    target.mkdir(parents=True, exist_ok=False)
-    copied: list[Path] = []
-    for i, path in enumerate(sources):
-        slot = target / str(i)
-        slot.mkdir()
-        if path.is_dir():
-            shutil.copytree(path, slot / path.name)
+    files: list[dict[str, Any]] = []
+
+    def keep(path: Path, relative: str) -> None:
+        stored = put(session, path, path.name, stored_by)
+        files.append({"id": stored.id, "path": relative, "sha256": stored.sha256})
+
+    kept: list[str] = []
+    for i, source in enumerate(sources):
+        top = f"{i}/{storable_name(source.name)}"
+        if source.is_dir():
+            for path in sorted(f for f in source.rglob("*") if f.is_file()):
+                parts = path.relative_to(source).parts
+                keep(path, "/".join([top, *(storable_name(part) for part in parts)]))
         else:
-            shutil.copy2(path, slot / path.name)
-        copied.append(slot / path.name)
-    copied_mapping = None
+            keep(source, top)
+        kept.append(top)
+    kept_mapping = None
     if mapping is not None:
-        (target / "mapping").mkdir()
-        copied_mapping = target / "mapping" / mapping.name
-        shutil.copy2(mapping, copied_mapping)
-    return copied, copied_mapping
+        kept_mapping = f"mapping/{storable_name(mapping.name)}"
+        keep(mapping, kept_mapping)
+    return StoredInputs(files, kept, kept_mapping)

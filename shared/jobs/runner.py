@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 from prometheus_client import Histogram
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from shared.audit import record
 from shared.db import Database
+from shared.files import stage, sweep_expired
 from shared.jobs import store
 from shared.jobs.queue import look_again_later
 from shared.jobs.store import JobInput
@@ -150,6 +154,9 @@ def run_claimed(db: Database, job_id: int, flow: Flow) -> bool:
                 return True
             finally:
                 heartbeat.stop()
+                # Housekeeping where the work happens: no scheduler to run, one indexed query
+                # a job.
+                sweep_expired(db)
             _observe(flow, started, outcome)
             _refresh_statistics(db, flow, outcome)
             return True
@@ -200,8 +207,8 @@ def _execute(db: Database, job_id: int, flow: Flow) -> Outcome:
                 f"another {flow.title} (job {other}, {phase.value}) is running; only one runs"
                 " at a time: try again when it has finished"
             )
-    job = store.load_input(db, job_id)
-    step = flow.run(db, job, partial(store.progress, db, job_id))
+    with staged(db, store.load_input(db, job_id)) as job:
+        step = flow.run(db, job, partial(store.progress, db, job_id))
     if isinstance(step, Outcome):
         with db.transaction() as session:
             _store(session, job, step)
@@ -215,6 +222,26 @@ def _execute(db: Database, job_id: int, flow: Flow) -> Outcome:
             _store(session, job, refused.outcome)
         return refused.outcome
     return outcome
+
+
+@contextmanager
+def staged(db: Database, job: JobInput) -> Iterator[JobInput]:
+    """The job with its stored input files written to a private folder for this run (the
+    readers need real files: zip and XLSX seek); the folder goes when the run ends. The
+    flow's reading happens inside; its write step reads nothing from the files."""
+    files = job.stored_files()
+    if not files:
+        yield job
+        return
+    with tempfile.TemporaryDirectory(prefix=f"kopdes-job-{job.id}-") as tmp:
+        with db.sync_session() as session:
+            try:
+                stage(session, files, Path(tmp))
+            except LookupError as exc:
+                raise JobFailed(
+                    f"the job's input file is no longer stored ({exc}): upload it again"
+                ) from exc
+        yield replace(job, folder=Path(tmp))
 
 
 def _store(session: Session, job: JobInput, outcome: Outcome) -> None:

@@ -15,6 +15,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
@@ -63,6 +64,17 @@ class JobInput:
     source_name: str | None
     source_sha256: str | None
     actor: Actor  # who asked: the audit entries of the outcome name them
+    # Where the job's stored input files were staged for this run (None: paths are the
+    # caller's own, as in a run in the calling process).
+    folder: Path | None = None
+
+    def local(self, path: str) -> Path:
+        """A path of the job's parameters as a file of this run."""
+        return self.folder / path if self.folder is not None else Path(path)
+
+    def stored_files(self) -> list[tuple[int, str]]:
+        """The stored files the job reads: (file id, path relative to the staging folder)."""
+        return [(int(f["id"]), str(f["path"])) for f in self.params.get("files") or []]
 
 
 def create_job(

@@ -19,6 +19,8 @@ from shared.models.cooperatives import (
     Proposal,
     ProposalVillage,
     StageEvent,
+    UnplacedRegistryRow,
+    link_codes,
 )
 from shared.models.enums import (
     OUTLET_KBLI,
@@ -38,6 +40,7 @@ from shared.models.enums import (
     Scheme,
     Stage,
 )
+from shared.models.files import FileChunk, StoredFile
 from shared.models.operations import (
     COVERAGE_COLUMNS,
     ApiKey,
@@ -47,7 +50,7 @@ from shared.models.operations import (
     DataState,
     ImportJob,
 )
-from shared.models.regions import Edition, Region, RegionChange
+from shared.models.regions import Edition, PlaceCrosswalk, Region, RegionChange
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -68,6 +71,7 @@ __all__ = [
     "CoverageSnapshot",
     "DataState",
     "Edition",
+    "FileChunk",
     "ImportJob",
     "JobKind",
     "JobPhase",
@@ -78,6 +82,7 @@ __all__ = [
     "Outlet",
     "OutletStatus",
     "OutletType",
+    "PlaceCrosswalk",
     "Proposal",
     "ProposalStatus",
     "ProposalVillage",
@@ -89,8 +94,11 @@ __all__ = [
     "Scheme",
     "Stage",
     "StageEvent",
+    "StoredFile",
+    "UnplacedRegistryRow",
     "ancestor_codes",
     "codes_above",
     "level_of_code",
+    "link_codes",
     "utcnow",
 ]

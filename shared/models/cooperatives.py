@@ -95,7 +95,17 @@ class Cooperative(Base):
 
 
 class CooperativeVillage(Base):
-    """A village covered by a cooperative. A village has at most one cooperative."""
+    """A village covered by a cooperative. The registry may file several cooperatives for one
+    village: all are stored, the village counts as covered once (``shared.coverage``), and the
+    village is listed as a data-quality finding (``shared.findings``).
+
+    The village's province, regency and district codes ride along (``link_codes``), so "the
+    cooperatives of regency 64.72" and a partner's province scope are one range of an index
+    on this table, with no join to ``regions``. A village row's code never changes (a re-coded
+    village is a new row, and the link moves to it), so the codes change only with
+    ``village_id``: every writer of that column sets them (the register and link services,
+    the registry import, an edition's re-codes).
+    """
 
     __tablename__ = "cooperative_villages"
 
@@ -105,11 +115,59 @@ class CooperativeVillage(Base):
     village_id: Mapped[int] = mapped_column(
         ForeignKey("regions.id", ondelete="RESTRICT"), primary_key=True
     )
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str] = mapped_column(String(5))
+    district_code: Mapped[str] = mapped_column(String(8))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cooperative: Mapped[Cooperative] = relationship(back_populates="villages", lazy="raise")
 
-    __table_args__ = (UniqueConstraint("village_id"),)
+    __table_args__ = (
+        Index("ix_cooperative_villages_village_id", "village_id"),
+        # (code, cooperative) pairs: the ids of a region's cooperatives by an index-only scan.
+        Index("ix_cooperative_villages_province", "province_code", "cooperative_id"),
+        Index("ix_cooperative_villages_regency", "regency_code", "cooperative_id"),
+        Index("ix_cooperative_villages_district", "district_code", "cooperative_id"),
+    )
+
+
+def link_codes(village_code: str) -> dict[str, str]:
+    """The region codes a link to this village carries (columns of ``cooperative_villages``)."""
+    return {
+        "province_code": village_code[:2],
+        "regency_code": village_code[:5],
+        "district_code": village_code[:8],
+    }
+
+
+class UnplacedRegistryRow(Base):
+    """A row of a name-keyed registry file whose place could not be reconciled (misfiled,
+    unknown, ambiguous): kept as a data-quality finding, never counted in a region. Each
+    import of a source replaces that source's rows."""
+
+    __tablename__ = "unplaced_registry_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("import_jobs.id", ondelete="SET NULL"))
+    line: Mapped[int] = mapped_column(Integer)
+    registry_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(300))
+    cooperatives: Mapped[int] = mapped_column(Integer)  # 1 for a list row, N for a summary's
+    place: Mapped[str] = mapped_column(String(900))  # the names as given, province first
+    level: Mapped[str] = mapped_column(String(10))  # the level that failed
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str | None] = mapped_column(String(2))  # the province found
+    region_code: Mapped[str | None] = mapped_column(String(13))  # the deepest level found
+    candidate_code: Mapped[str | None] = mapped_column(String(13))  # misfiled: where it is
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("cooperatives >= 0", name="cooperatives_not_negative"),
+        Index("ix_unplaced_registry_rows_source", "source"),
+        Index("ix_unplaced_registry_rows_province_code", "province_code"),
+    )
 
 
 class StageEvent(Base):

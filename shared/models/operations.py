@@ -50,6 +50,8 @@ class ImportJob(Base):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     warning_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # A name-keyed registry import's reconciliation report (shared.registry.placing).
+    reconciliation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     message: Mapped[str | None] = mapped_column(Text)  # outcome in a sentence, or failure reason
     timings: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -133,4 +133,23 @@ class RegionChange(Base):
     )
 
 
-__all__ = ["Edition", "Region", "RegionChange"]
+class PlaceCrosswalk(Base):
+    """A source's own place id and the official code it was reconciled to (``shared.places``):
+    the next snapshot of that source is matched by id first. ``outcome`` says how the code
+    was first decided (matched, matched_alias, ...), for review."""
+
+    __tablename__ = "place_crosswalk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    level: Mapped[RegionLevel] = mapped_column(str_enum(RegionLevel, "crosswalk_level"))
+    source_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(13))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("source", "level", "source_id"),)
+
+
+__all__ = ["Edition", "PlaceCrosswalk", "Region", "RegionChange"]

@@ -14,6 +14,7 @@ from shared.models import (
     Outlet,
     OutletStatus,
     StageEvent,
+    link_codes,
     utcnow,
 )
 from shared.registry.plan import Plan
@@ -42,8 +43,14 @@ def apply(session: Session, result: Plan) -> None:
 
     link = [{"cooperative_id": c, "village_id": v} for c, v in result.links_removed]
     delete_each(session, CooperativeVillage, link)
+    code_of = {v: code for code, v in result.village_ids.items()}
     links = [
-        {"cooperative_id": ids[row.registry_id], "village_id": v, "linked_at": now}
+        {
+            "cooperative_id": ids[row.registry_id],
+            "village_id": v,
+            **link_codes(code_of[v]),
+            "linked_at": now,
+        }
         for row, v in result.links_added
     ]
     insert_dicts(session, table_of(CooperativeVillage), links)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -59,7 +58,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
     progress(phase=JobPhase.reading, rows_done=0)
     try:
         parsed = steps.parse(
-            Path(job.source_path or ""), report, on_rows=lambda n: progress(rows_done=n)
+            job.local(job.source_path or ""), report, on_rows=lambda n: progress(rows_done=n)
         )
     except InvalidFile:
         parsed = []

@@ -1,6 +1,11 @@
 """Registry rows against the database: the rules between rows and stored data (villages exist
-and are active, no village claimed twice, legal numbers unique), then what differs from what
-is stored, per table. Nothing is written here.
+and are active, legal numbers unique), then what differs from what is stored, per table.
+Nothing is written here.
+
+A village claimed by two cooperatives (two rows of the file, or a row and a stored
+cooperative the file does not re-import) is what the registry holds: both are stored and the
+claim is a warning (``village_claimed_twice``, ``village_has_cooperative``); coverage counts
+the village once and ``shared.findings`` lists it.
 """
 
 from __future__ import annotations
@@ -76,17 +81,16 @@ def _check_in_file(report: Report, rows: list[CoopRow]) -> list[CoopRow]:
             continue
         first_line[row.registry_id] = row.line
         for code in row.village_codes:
-            other = village_owner.get(code)
-            if other is not None:
-                report.error(
+            other = village_owner.setdefault(code, row)
+            if other is not row:
+                report.warning(
                     "village_claimed_twice",
-                    f"village {code} is also claimed by {other.registry_id} on line {other.line}",
+                    f"village {code} is also claimed by {other.registry_id} on line"
+                    f" {other.line}; both are stored, the village counts once",
                     line=row.line,
                     field="village_codes",
+                    value=code,
                 )
-                bad.add(row.line)
-            else:
-                village_owner[code] = row
         for name in LEGAL_NUMBERS:
             value = row.values[name]
             if value is None:
@@ -131,9 +135,9 @@ def plan(session: Session, rows: list[CoopRow], report: Report) -> Plan:
     }
     # Who covers each named village now.
     village_ids = [villages[c][0] for c in all_codes if c in villages]
-    owners: dict[int, tuple[int, str | None]] = {}
+    owners: dict[int, list[tuple[int, str | None]]] = {}
     for village_id, coop_id, owner_registry_id in _owner_rows(session, village_ids):
-        owners[village_id] = (coop_id, owner_registry_id)
+        owners.setdefault(village_id, []).append((coop_id, owner_registry_id))
 
     for row in rows:
         kinds: set[RegionKind | None] = set()
@@ -145,8 +149,8 @@ def plan(session: Session, rows: list[CoopRow], report: Report) -> Plan:
                 continue
             village_id, kind, retired = found
             kinds.add(kind)
-            owner = owners.get(village_id)
-            if retired is not None and (owner is None or owner[1] != row.registry_id):
+            held = owners.get(village_id, [])
+            if retired is not None and all(rid != row.registry_id for _, rid in held):
                 report.error(
                     "retired_village",
                     f"village {code} was retired from the official list; a cooperative can"
@@ -154,14 +158,17 @@ def plan(session: Session, rows: list[CoopRow], report: Report) -> Plan:
                     line=row.line,
                     field="village_codes",
                 )
-            if owner is not None and owner[1] not in in_file:
-                report.error(
-                    "village_has_cooperative",
-                    f"village {code} is covered by cooperative "
-                    f"{owner[1] or f'id {owner[0]}'}, which is not in this file",
-                    line=row.line,
-                    field="village_codes",
-                )
+            for coop_id, owner_registry_id in held:
+                if owner_registry_id not in in_file:
+                    report.warning(
+                        "village_has_cooperative",
+                        f"village {code} is also covered by cooperative"
+                        f" {owner_registry_id or f'id {coop_id}'}, which is not in this file;"
+                        " both are kept, the village counts once",
+                        line=row.line,
+                        field="village_codes",
+                        value=code,
+                    )
         if len(kinds) > 1:
             message = "a cooperative covers desa or kelurahan, not both (KDMP or KKMP)"
             report.error("mixed_village_kinds", message, line=row.line, field="village_codes")

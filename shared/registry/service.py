@@ -1,7 +1,7 @@
 """Registry and proposal imports: start one for the worker, or run one here and now.
 
-* :func:`start_cooperative_import` keeps the file where a worker can read it
-  (``settings.upload_dir``), creates the job and sends it to the ``import_cooperatives``
+* :func:`start_cooperative_import` stores the file in the database for any worker
+  (``shared.files``), creates the job and sends it to the ``import_cooperatives``
   actor once the job has committed;
 * :func:`import_now` runs the same flow in this process (tests, ``kopdes demo``, ``--wait`` in
   the embedded runtime);
@@ -15,9 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
+from sqlalchemy.orm import Session
+
 from shared.audit import SYSTEM, Actor
 from shared.db import Database
-from shared.imports.files import file_sha256, keep_for_worker
+from shared.files.store import storable_name
+from shared.imports.files import file_sha256, store_inputs
 from shared.imports.report import job_report as common_report
 from shared.jobs.actors import REGISTRY_IMPORT as ACTOR
 from shared.jobs.queue import enqueue_job
@@ -40,8 +43,16 @@ def start_cooperative_import(
     db: Database, path: Path, actor: Actor = SYSTEM, **options: Unpack[Options]
 ) -> ImportJob:
     """Create an import job for the worker and enqueue it once the job has committed."""
-    (kept,), _ = keep_for_worker(db.settings.upload_dir, "cooperatives", [path])
-    job = _create(db, kept, actor, options)
+    with db.transaction() as session:
+        kept = store_inputs(session, [path], stored_by=actor.name)
+        job = _create(
+            session,
+            Path(kept.sources[0]),
+            actor,
+            {"source_name": path.name, **options},
+            files=kept.files,
+            sha256=kept.files[0]["sha256"] if kept.files else None,
+        )
     enqueue_job(ACTOR, job.id)
     return job
 
@@ -50,23 +61,32 @@ def import_now(
     db: Database, path: Path, *, actor: Actor = SYSTEM, **options: Unpack[Options]
 ) -> ImportJob:
     """Import a file in this process, synchronously; returns the finished job."""
-    job = _create(db, path, actor, options)
+    with db.transaction() as session:
+        sha = file_sha256(path) if path.is_file() else None
+        job = _create(session, path, actor, options, sha256=sha)
     return run_here(db, job.id, REGISTRY_IMPORT)
 
 
-def _create(db: Database, path: Path, actor: Actor, options: Options) -> ImportJob:
+def _create(
+    session: Session,
+    path: Path,
+    actor: Actor,
+    options: Options,
+    *,
+    files: list[dict[str, Any]] | None = None,
+    sha256: str | None,
+) -> ImportJob:
     file_format = options.get("file_format", FileFormat.registry)
-    with db.transaction() as session:
-        return create_job(
-            session,
-            JobKind.cooperatives,
-            source_path=str(path),
-            source_name=options.get("source_name") or path.name,
-            source_sha256=file_sha256(path) if path.is_file() else None,
-            params={"format": file_format.value},
-            dry_run=options.get("dry_run", False),
-            actor=actor,
-        )
+    return create_job(
+        session,
+        JobKind.cooperatives,
+        source_path=str(path),
+        source_name=storable_name(options.get("source_name") or path.name),
+        source_sha256=sha256,
+        params={"format": file_format.value, "files": files or []},
+        dry_run=options.get("dry_run", False),
+        actor=actor,
+    )
 
 
 def job_report(job: ImportJob) -> dict[str, Any]:

@@ -19,7 +19,6 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -156,7 +155,7 @@ class _Import:
 def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
     timer = Timer()
     params = job.params
-    sources = [BUNDLED_PATH] if params.get("bundled") else [Path(s) for s in params["sources"]]
+    sources = [BUNDLED_PATH] if params.get("bundled") else [job.local(s) for s in params["sources"]]
     sha = sources_sha256(sources)
     run = _Import(
         job=job,
@@ -166,7 +165,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
         timer=timer,
     )
     progress(phase=JobPhase.reading, source_sha256=sha)
-    mapping_path = Path(params["mapping"]) if params.get("mapping") else None
+    mapping_path = job.local(params["mapping"]) if params.get("mapping") else None
     if mapping_path is None and not params.get("full_compare"):
         same = _same_as_current(db, run.info, sha)
         if same is not None:

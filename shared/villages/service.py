@@ -1,6 +1,6 @@
 """Importing an edition of the official list: start a job for the worker, or run one here.
 
-* :func:`start_village_import` copies the inputs where a worker can read them, creates the job
+* :func:`start_village_import` stores the inputs in the database for any worker, creates the job
   and, once it has committed, sends it to the ``import_villages`` actor;
 * :func:`import_now` and :func:`import_bundled_now` run the same flow in this process (tests,
   demo loaders, benchmarks);
@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.audit import SYSTEM, Actor
-from shared.config import get_settings
 from shared.db import Database
 from shared.errors import InvalidInput
-from shared.imports.files import keep_for_worker
+from shared.imports.files import store_inputs
 from shared.imports.report import job_report as common_report
 from shared.jobs.actors import VILLAGE_IMPORT as ACTOR
 from shared.jobs.queue import enqueue_job
@@ -46,24 +45,29 @@ def start_village_import(
     mapping: Path | None = None,
     dry_run: bool = False,
     actor: Actor = SYSTEM,
-    copy_inputs: bool = True,
     enqueue: bool = True,
 ) -> ImportJob:
     """Create a village-list job and (after commit) queue it for the worker.
 
-    The inputs are copied into ``settings.upload_dir`` first, so a worker on another machine
-    sharing that directory can read them; the job records where they are.
+    The inputs are stored in the database with the job (``shared.files``), so a worker on
+    another machine, with only the database and Redis URLs, reads them.
     """
     paths = [Path(s) for s in sources]
     for path in [*paths, *([mapping] if mapping else [])]:
         if not path.exists():
             raise ImportRefused("sources", f"{path} does not exist")
-    if copy_inputs:
-        paths, mapping = keep_for_worker(
-            get_settings().upload_dir, "villages", paths, mapping=mapping
-        )
     with db.transaction() as session:
-        job = _create(session, paths, edition, mapping, dry_run, actor)
+        _check_edition(edition)
+        kept = store_inputs(session, paths, mapping=mapping, stored_by=actor.name)
+        job = _create(
+            session,
+            [Path(s) for s in kept.sources],
+            edition,
+            Path(kept.mapping) if kept.mapping else None,
+            dry_run,
+            actor,
+            files=kept.files,
+        )
     if enqueue:
         enqueue_job(ACTOR, job.id)
     return job
@@ -122,10 +126,9 @@ def _create(
     *,
     bundled: bool = False,
     full_compare: bool = False,
+    files: list[dict[str, Any]] | None = None,
 ) -> ImportJob:
-    label = edition.label.strip()
-    if not label:
-        raise ImportRefused("edition", "an import needs an edition label (e.g. --edition 2025)")
+    _check_edition(edition)
     if not bundled and not sources:
         raise ImportRefused("sources", "no input file given")
     names = ", ".join(s.name for s in sources) or "bundled edition"
@@ -138,16 +141,24 @@ def _create(
         source_path=source_path,
         source_name=names[:300],
         params={
-            "edition": EditionInfo(label, edition.decree, edition.published_on).as_params(),
+            "edition": EditionInfo(
+                edition.label.strip(), edition.decree, edition.published_on
+            ).as_params(),
             "sources": [str(s) for s in sources],
             "mapping": str(mapping) if mapping else None,
             "bundled": bundled,
             # Read and compare even when the file is the current edition's (benchmarks).
             "full_compare": full_compare,
+            "files": files or [],
         },
         dry_run=dry_run,
         actor=actor,
     )
+
+
+def _check_edition(edition: EditionInfo) -> None:
+    if not edition.label.strip():
+        raise ImportRefused("edition", "an import needs an edition label (e.g. --edition 2025)")
 
 
 def job_report(job: ImportJob) -> dict[str, Any]:

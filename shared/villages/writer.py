@@ -21,6 +21,7 @@ from shared.models import (
     ProposalVillage,
     Region,
     ancestor_codes,
+    link_codes,
     utcnow,
 )
 from shared.villages.diff import Current, Diff
@@ -199,7 +200,15 @@ def _carry_over(session: Session, moves: list[Move], ids: dict[str, int]) -> Non
         bulk.table_of(Proposal),
     )
     connection = session.connection()
-    connection.execute(_recode(links, "village_id"), pairs)
+    # The link takes the new village's codes with it (its district or province may differ).
+    codes = [link_codes(m.new_code) for m in moves]
+    connection.execute(
+        _recode(links, "village_id").values({c: bindparam(f"to_{c}") for c in codes[0]}),
+        [
+            {**pair, **{f"to_{c}": value for c, value in new.items()}}
+            for pair, new in zip(pairs, codes, strict=True)
+        ],
+    )
     # A proposal already naming both keeps one link.
     connection.execute(
         named.delete().where(

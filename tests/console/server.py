@@ -54,7 +54,6 @@ class ConsoleServer:
 def server_env(folder: Path) -> dict[str, str]:
     env = {
         **os.environ,
-        "KOPDES_UPLOAD_DIR": str(folder / "uploads"),
         "KOPDES_IMPORT_BUNDLED_ON_START": "false",
         "KOPDES_WORKER_METRICS": "false",
         "KOPDES_LOG_LEVEL": "WARNING",

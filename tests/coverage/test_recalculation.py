@@ -109,9 +109,11 @@ def test_a_burst_of_changes_from_many_threads_leads_to_one_recalculation(
     assert _figure(db, "64", "proposals_total") == 21
 
 
-def test_figures_are_stale_between_a_change_and_the_recalculation(db: Database) -> None:
+def test_figures_are_stale_between_a_change_and_the_recalculation(
+    db: Database, tmp_path: Path
+) -> None:
     load_villages(db)
-    path = write_rows(db.settings.upload_dir / "stale.csv", [coop("64.01.01.2009")])
+    path = write_rows(tmp_path / "stale.csv", [coop("64.01.01.2009")])
     recompute_now(db)
     with db.sync_session() as session:
         assert not read_state(session).stale
@@ -134,10 +136,10 @@ def test_figures_are_stale_between_a_change_and_the_recalculation(db: Database) 
     assert all(j.status == JobStatus.succeeded for j in _coverage_jobs(db))
 
 
-def test_every_run_appends_a_dated_snapshot_for_trends(db: Database) -> None:
+def test_every_run_appends_a_dated_snapshot_for_trends(db: Database, tmp_path: Path) -> None:
     load_villages(db)
     recompute_now(db)
-    import_now(db, write_rows(db.settings.upload_dir / "trend.csv", [coop("64.01.01.2009")]))
+    import_now(db, write_rows(tmp_path / "trend.csv", [coop("64.01.01.2009")]))
     recompute_now(db)
     with db.sync_session() as session:
         rows = session.execute(
@@ -158,12 +160,14 @@ def test_every_run_appends_a_dated_snapshot_for_trends(db: Database) -> None:
     assert dict(levels) == {"nation": 2, "province": 2, "regency": 20, "district": 210}
 
 
-def test_a_merger_across_regencies_counts_once_at_its_home_village(db: Database) -> None:
+def test_a_merger_across_regencies_counts_once_at_its_home_village(
+    db: Database, tmp_path: Path
+) -> None:
     load_villages(db)
     job = import_now(
         db,
         write_rows(
-            db.settings.upload_dir / "merger.csv",
+            tmp_path / "merger.csv",
             [coop("64.01.01.2009;64.02.01.2001", "M-1")],
         ),
     )
@@ -176,6 +180,32 @@ def test_a_merger_across_regencies_counts_once_at_its_home_village(db: Database)
     assert _figure(db, "64", "cooperatives") == 1
     assert _figure(db, "64", "mergers") == 1
     assert _figure(db, "64", "covered_villages") == 2
+
+
+def test_two_cooperatives_in_one_village_cover_it_once_at_the_furthest_stage(
+    db: Database, tmp_path: Path
+) -> None:
+    load_villages(db)
+    shared, alone = "64.01.01.2009", "64.01.01.2010"
+    rows = [
+        coop(shared, "R-1", stage="deliberation"),
+        coop(shared, "R-2", stage="legal_entity"),
+        coop(alone, "R-3", stage="deliberation"),
+    ]
+    job = import_now(db, write_rows(tmp_path / "two.csv", rows))
+    assert job.status == JobStatus.succeeded, job.errors
+    recompute_now(db)
+    for scope in ("64", "64.01", "64.01.01"):
+        assert _figure(db, scope, "cooperatives") == 3, scope
+        assert _figure(db, scope, "covered_villages") == 2, scope
+        assert _figure(db, scope, "covered_legal_entity") == 1, scope
+        assert _figure(db, scope, "covered_formed") == 1, scope
+    assert _figure(db, "64", "active_villages") == 1038
+    assert _figure(db, "64.01.01", "active_villages") == 9
+    assert _figure(db, shared, "active_villages") == 1  # read live: one village, once
+    assert _figure(db, shared, "covered_villages") == 1
+    assert _figure(db, shared, "covered_legal_entity") == 1
+    assert _figure(db, shared, "cooperatives") == 2
 
 
 def test_a_retired_villages_cooperative_still_counts_where_it_belongs(

@@ -184,20 +184,41 @@ def test_two_cooperatives_may_swap_villages_and_legal_numbers_in_one_file(
     assert job.counts["updated"] == 2
 
 
-def test_a_village_claimed_by_two_rows_names_both_rows(villages: Database, tmp_path: Path) -> None:
+def _warnings(job: ImportJob) -> list[tuple[int | None, str | None, str, str | None]]:
+    return [(w["line"], w["field"], w["code"], w["value"]) for w in job.warnings]
+
+
+def _links(db: Database) -> list[tuple[str, str]]:
+    with db.sync_session() as session:
+        rows = session.execute(
+            select(Cooperative.registry_id, Region.code)
+            .join(CooperativeVillage, CooperativeVillage.cooperative_id == Cooperative.id)
+            .join(Region, Region.id == CooperativeVillage.village_id)
+            .order_by(Cooperative.registry_id, Region.code)
+        )
+        return [(rid or "", code) for rid, code in rows]
+
+
+def test_a_village_claimed_by_two_rows_stores_both_with_a_warning_naming_both_rows(
+    villages: Database, tmp_path: Path
+) -> None:
     job = _import(villages, tmp_path, [coop(DESA_A, "R-1"), coop(f"{DESA_B};{DESA_A}", "R-2")])
-    assert job.status == JobStatus.failed
-    assert _errors(job) == [(3, "village_codes", "village_claimed_twice")]
-    assert "R-1 on line 2" in job.errors[0]["message"]
+    assert job.status == JobStatus.succeeded, job.errors
+    assert (job.counts["created"], job.error_count, job.warning_count) == (2, 0, 1)
+    assert _warnings(job) == [(3, "village_codes", "village_claimed_twice", DESA_A)]
+    assert "R-1 on line 2" in job.warnings[0]["message"]
+    assert _links(villages) == [("R-1", DESA_A), ("R-2", DESA_A), ("R-2", DESA_B)]
 
 
-def test_a_village_covered_by_a_cooperative_outside_the_file_is_refused(
+def test_a_village_covered_by_a_cooperative_outside_the_file_keeps_both_with_a_warning(
     villages: Database, tmp_path: Path
 ) -> None:
     _import(villages, tmp_path, [coop(DESA_A, "R-1")])
     job = _import(villages, tmp_path, [coop(DESA_A, "R-2")])
-    assert _errors(job) == [(2, "village_codes", "village_has_cooperative")]
-    assert "R-1" in job.errors[0]["message"]
+    assert job.status == JobStatus.succeeded, job.errors
+    assert _warnings(job) == [(2, "village_codes", "village_has_cooperative", DESA_A)]
+    assert "R-1" in job.warnings[0]["message"]
+    assert _links(villages) == [("R-1", DESA_A), ("R-2", DESA_A)]
 
 
 def test_an_unknown_village_code_is_an_error(villages: Database, tmp_path: Path) -> None:
@@ -391,8 +412,8 @@ def test_an_import_through_the_worker_succeeds_and_refreshes_coverage(
     path = write_rows(tmp_path / "r.csv", [coop(DESA_A), coop(KELURAHAN)])
     job = start_cooperative_import(villages, path)
     assert job.status == JobStatus.queued
-    assert job.source_path
-    assert Path(job.source_path).is_relative_to(Path(villages.settings.upload_dir).resolve())
+    assert job.source_path == "0/r.csv"  # staged from the database, not a path of this host
+    assert [f["path"] for f in job.params["files"]] == ["0/r.csv"]
     finished = wait_for_job(villages, job.id)
     assert finished.status == JobStatus.succeeded, (finished.message, finished.errors)
     assert finished.counts["created"] == 2

@@ -40,7 +40,9 @@ def kopdes_env(**overrides: str) -> dict[str, str]:
 class Proc:
     """A child process in a session of its own, so that a kill reaches its children too."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
+    ) -> None:
         self.log_path = log
         self._log = log.open("w")
         self.popen = subprocess.Popen(
@@ -49,6 +51,7 @@ class Proc:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=cwd,
         )
 
     def kill(self) -> None:
@@ -72,8 +75,10 @@ class Proc:
 
 
 @contextmanager
-def kopdes(args: list[str], env: dict[str, str], log: Path) -> Iterator[Proc]:
-    proc = Proc(args, env, log)
+def kopdes(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
+) -> Iterator[Proc]:
+    proc = Proc(args, env, log, cwd)
     try:
         yield proc
     finally:

@@ -206,7 +206,6 @@ def test_embedded_restart_resumes_an_interrupted_bundled_import(
     env = kopdes_env(
         KOPDES_DATABASE_URL=f"sqlite:///{database}",
         KOPDES_IMPORT_BUNDLED_ON_START="true",
-        KOPDES_UPLOAD_DIR=str(tmp_path / "uploads"),
     )
     env.pop("KOPDES_REDIS_URL", None)
     port = free_port()

@@ -17,6 +17,7 @@ from shared.models import (
     RegionLevel,
     Scheme,
     Stage,
+    link_codes,
 )
 from shared.villages.service import EditionInfo
 
@@ -65,7 +66,11 @@ def add_cooperative(db: Database, village_code: str, name: str = "Koperasi Merah
         )
         session.add(coop)
         session.flush()
-        session.add(CooperativeVillage(cooperative_id=coop.id, village_id=village_id))
+        session.add(
+            CooperativeVillage(
+                cooperative_id=coop.id, village_id=village_id, **link_codes(village_code)
+            )
+        )
         return coop.id
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from shared.db import Database
+from shared.files import open_file
 from shared.jobs.actors import VILLAGE_IMPORT as ACTOR_NAME
 from shared.jobs.queue import enqueue_job
 from shared.models import (
@@ -274,16 +275,16 @@ def test_dry_run_stores_the_diff_and_writes_nothing_else(db: Database, worker: o
         assert kinds.count(JobKind.coverage) <= 1  # only the first import's recalculation
 
 
-def test_inputs_are_copied_where_the_worker_reads_them(db: Database, tmp_path: Path) -> None:
+def test_inputs_are_stored_in_the_database_for_any_worker(db: Database) -> None:
     job = start_village_import(db, [WILAYAH_2025], edition=E2025, enqueue=False)
-    assert job.source_path is not None
-    copied = Path(job.params["sources"][0])
-    assert copied.is_dir()
-    assert copied != WILAYAH_2025
-    assert Path(db.settings.upload_dir).resolve() in copied.parents
-    assert sorted(p.name for p in copied.iterdir()) == sorted(
-        p.name for p in WILAYAH_2025.iterdir()
-    )
+    assert job.params["sources"] == ["0/2025-64"]
+    names = sorted(f["path"] for f in job.params["files"])
+    assert names == sorted(f"0/2025-64/{p.name}" for p in WILAYAH_2025.iterdir())
+    with db.sync_session() as session:
+        for entry in job.params["files"]:
+            local = WILAYAH_2025 / entry["path"].rsplit("/", 1)[1]
+            with open_file(session, entry["id"]) as stream:
+                assert stream.read() == local.read_bytes()
 
 
 def test_import_now_runs_in_process(db: Database) -> None:
