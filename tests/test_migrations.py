@@ -90,9 +90,9 @@ def test_the_data_version_row_exists_after_upgrade(empty_database: Settings) -> 
     assert tuple(row) == (0, -1)
 
 
-def test_links_get_their_village_codes_on_upgrade_to_0005(empty_database: Settings) -> None:
+def test_links_get_their_village_codes_on_upgrade_to_0006(empty_database: Settings) -> None:
     """Links made before 0004 carry their village's codes after it, whatever the backend."""
-    migrate.upgrade(empty_database, "0004")
+    migrate.upgrade(empty_database, "0005")
     engine = make_sync_engine(empty_database)
     now = "2026-01-01 00:00:00+00:00"
     regions = [

@@ -9,8 +9,8 @@ A village row's code never changes (a re-coded village is a new row and its link
 it), so the codes are set wherever ``village_id`` is: registering a cooperative, linking
 villages, the registry import and an edition's re-codes.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29 12:20:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
