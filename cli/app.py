@@ -25,6 +25,7 @@ apikey_app = typer.Typer(
     help="API keys for partners, operations and administrators.", no_args_is_help=True
 )
 schema_app = typer.Typer(help="The published GraphQL schema.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Import and coverage jobs.", no_args_is_help=True)
 
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
@@ -32,6 +33,7 @@ app.add_typer(coverage_app, name="coverage")
 app.add_typer(demo_app, name="demo")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(schema_app, name="schema")
+app.add_typer(jobs_app, name="jobs")
 
 
 # Options every import command takes.

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cli.app import app, cli_actor, coverage_app, db_app, schema_app
+from cli.output import err_console
 from shared.config import get_settings, reset_settings
 from shared.coverage.flow import recompute_now
 from shared.coverage.schedule import request_coverage_recompute
@@ -20,7 +20,7 @@ from shared.logs import configure_logging
 from shared.villages.bootstrap import queue_bundled_import_if_empty
 from worker.embedded import EmbeddedWorker
 
-console = Console(stderr=True)
+console = err_console()
 
 
 @app.command()

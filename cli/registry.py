@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy import func, select
 
 from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, demo_app, import_app
 from cli.jobs import follow
+from cli.output import err_console, print_problems
 from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
 from shared.db import Database, get_database
@@ -32,7 +34,15 @@ from shared.registry.flow import FileFormat
 from shared.registry.service import import_now, job_report, start_cooperative_import
 from shared.villages.service import import_bundled_now
 
-console = Console(stderr=True)
+console = err_console()
+
+KALTIM_PREFIX = "64."
+
+
+def read_rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a reference CSV file, as written."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle)
 
 
 def _report(job: ImportJob, *, as_json: bool) -> None:
@@ -43,19 +53,9 @@ def _report(job: ImportJob, *, as_json: bool) -> None:
         colour = "green" if job.status == JobStatus.succeeded else "red"
         console.print(f"[{colour}]job {job.id} {job.status.value}[/{colour}]: {job.message}")
         counts = report["counts"]
-        if counts:
+        if counts and job.status == JobStatus.succeeded:
             console.print("  " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        for error in report["errors"]:
-            console.print(
-                f"  line {error['line']}, {error['field']} [{error['code']}]: {error['message']}"
-            )
-        if job.error_count > len(report["errors"]):
-            console.print(f"  ... and {job.error_count - len(report['errors'])} more errors")
-        for warning in report["warnings"]:
-            console.print(
-                f"  [yellow]warning[/yellow] line {warning['line']}, {warning['field']}:"
-                f" {warning['message']}"
-            )
+        print_problems(console, report)
     if job.status != JobStatus.succeeded:
         raise typer.Exit(1)
 
@@ -180,14 +180,22 @@ def demo_national(
         ]
     path = out or Path("var") / f"national-{seed}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = write_csv(national_registry(villages, seed=seed), path, REGISTRY_COLUMNS)
+    # Kalimantan Timur is the reference set itself, row for row, so that `demo kaltim` and
+    # `demo national` compose in either order: each finds the other's Kaltim rows its own.
+    others = [v for v in villages if not v.code.startswith(KALTIM_PREFIX)]
+    rows = chain(national_registry(others, seed=seed), read_rows(KALTIM_REGISTRY))
+    n = write_csv(rows, path, REGISTRY_COLUMNS)
     console.print(
-        f"generated {n} cooperatives over {len(villages)} villages in"
-        f" {time.perf_counter() - started:.1f}s -> {path}"
+        f"generated {n} cooperatives over {len(villages)} villages (Kaltim's from its"
+        f" reference set) in {time.perf_counter() - started:.1f}s -> {path}"
     )
     _step(db, path, "registry")
     proposals = path.with_name(f"national-proposals-{seed}.csv")
-    write_csv(national_proposals(villages, seed=seed), proposals, PROPOSAL_COLUMNS)
+    write_csv(
+        chain(national_proposals(others, seed=seed), read_rows(KALTIM_PROPOSALS)),
+        proposals,
+        PROPOSAL_COLUMNS,
+    )
     _step(db, proposals, "proposals")
     if recompute:
         _recompute(db)

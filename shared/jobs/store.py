@@ -378,3 +378,20 @@ def count_jobs(db: Database) -> list[tuple[str, str, int]]:
             )
         ).all()
     return [(kind.value, status.value, int(n)) for kind, status, n in rows]
+
+
+def list_jobs(
+    db: Database,
+    *,
+    kind: JobKind | None = None,
+    status: JobStatus | None = None,
+    limit: int = 20,
+) -> list[ImportJob]:
+    """The newest jobs first, of a kind and status if given (``kopdes jobs list``)."""
+    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    if kind is not None:
+        query = query.where(ImportJob.kind == kind)
+    if status is not None:
+        query = query.where(ImportJob.status == status)
+    with db.sync_session() as session:
+        return list(session.scalars(query))
