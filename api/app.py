@@ -10,22 +10,26 @@ from typing import Any, Protocol
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
+from starlette_compress import CompressMiddleware, add_compress_type
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.access_log import AccessLogMiddleware
+from api.answers import COMPRESS_MIN_BYTES
 from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.body_limit import BodyLimitMiddleware
 from api.console import console_routes
 from api.context import Context
 from api.graphiql import assets_route, graphiql_page
-from api.http import GraphQLHTTP
+from api.http import GRAPHQL_RESPONSE_JSON, GraphQLHTTP
+from api.lean import LeanGraphQL
 from api.metrics import build_registry, metrics_endpoint
 from api.observability import RequestContextMiddleware
 from api.schema import schema
@@ -37,6 +41,11 @@ from shared.config import Settings, get_settings
 from shared.db import Database, get_database
 
 log = logging.getLogger(__name__)
+
+add_compress_type(GRAPHQL_RESPONSE_JSON)
+# What browsers on other origins may send and read (keys are bearer tokens, never cookies).
+CORS_HEADERS = ["authorization", "content-type", "x-request-id"]
+CORS_EXPOSED = ["etag", "retry-after", "x-request-id"]
 
 
 class KopdesGraphQL(GraphQLHTTP):
@@ -123,6 +132,8 @@ def create_app(
     start = settings.embedded if start_embedded_worker is None else start_embedded_worker
     background = embedded_worker if start else None
     limiter = build_rate_limiter(settings)
+    graphql_app = KopdesGraphQL(db, settings)
+    lean = LeanGraphQL(graphql_app, db, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -132,13 +143,13 @@ def create_app(
             yield {}
         finally:
             await limiter.close()
+            await lean.close()
             if background is not None:
                 await asyncio.to_thread(background.stop)
 
-    graphql_app = KopdesGraphQL(db, settings)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/graphql", lean, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -150,9 +161,20 @@ def create_app(
         lifespan=lifespan,
     )
     # Last added runs first: the client's address (behind a trusted proxy), request id and
-    # route metrics, the access line, body size, then keys and rate limits.
+    # route metrics, the access line, CORS (refusals carry its headers too), compression,
+    # then body size, then keys and rate limits.
     app.add_middleware(AccessMiddleware, db=db, settings=settings, limiter=limiter)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(CompressMiddleware, minimum_size=COMPRESS_MIN_BYTES, zstd=False)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list,
+        allow_methods=["GET", "POST"],
+        allow_headers=CORS_HEADERS,
+        expose_headers=CORS_EXPOSED,
+        allow_credentials=False,
+        max_age=600,
+    )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)
     trusted = trusted_proxies(settings)

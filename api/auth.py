@@ -8,6 +8,7 @@ to anonymous), 429 with Retry-After past the rate limit. Keys are looked up on e
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from datetime import UTC, datetime
@@ -193,8 +194,18 @@ class AccessMiddleware:
         except Exception as exc:  # informative only: never fail or delay a request for it
             log.warning("could not record last use of API key %s: %s", key_id, exc)
 
+    def _exempt(self, scope: Scope) -> bool:
+        """Loopback callers of the embedded runtime (a developer on ``make run``) are not
+        rate limited unless ``rate_limit_loopback`` says so."""
+        if not self.settings.embedded or self.settings.rate_limit_loopback:
+            return False
+        try:
+            return ipaddress.ip_address(client_address(scope)).is_loopback
+        except ValueError:
+            return False
+
     async def _limited(self, scope: Scope, send: Send, bucket: str, role: Role) -> bool:
-        if not self.settings.rate_limit_enabled:
+        if not self.settings.rate_limit_enabled or self._exempt(scope):
             return False
         rate = self._rates[role]
         decision = await self.limiter.hit(bucket, rate)

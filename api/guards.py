@@ -106,21 +106,16 @@ class IntrospectionSwitch(SchemaExtension):
         yield
 
 
-def _note_cost(context: Any, cost: int) -> None:
-    """The cost in the request's record, for the access line (see ``api.access_log``)."""
-    request = getattr(context, "request", None)
-    if request is not None:
-        graphql_record(request.scope)["cost"] = cost
-
-
 class CostBudget(SchemaExtension):
     """Refuse an operation whose estimated cost is over the caller's role's budget, before any
-    resolver runs.
+    resolver runs; the estimate goes into the answer's ``extensions.cost``.
 
     Checked beside validation, not as a validation rule: a rule would depend on the request's
     variables and role, so validation results could never be cached, and validating was most
     of a request's cost.
     """
+
+    cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
@@ -130,24 +125,49 @@ class CostBudget(SchemaExtension):
             context = execution.context
             settings = settings_of(context)
             role = getattr(context, "principal", ANONYMOUS).role
-            refusal = cost_error(
+            found = operation_cost(
                 execution.schema._schema,
                 document,
                 execution.operation_name,
                 execution.variables or {},
-                getattr(settings, f"query_cost_{role.value}"),
-                role.value,
                 settings.max_page_size,
-                costed=partial(_note_cost, context),
             )
-            if refusal is not None:
-                # Set before validation runs (or after the cache answered): the operation
-                # is refused without running.
-                execution.pre_execution_errors = [*(errors or []), refusal]
+            if found is not None:
+                self.cost = found[0]
+                request = getattr(context, "request", None)
+                if request is not None:  # for the access line (api.access_log)
+                    graphql_record(request.scope)["cost"] = self.cost
+                budget = getattr(settings, f"query_cost_{role.value}")
+                refusal = over_budget(*found, budget, role.value)
+                if refusal is not None:
+                    # Set before validation runs (or after the cache answered): the operation
+                    # is refused without running.
+                    execution.pre_execution_errors = [*(errors or []), refusal]
         yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.cost is None else {"cost": self.cost}
 
 
 # --- estimating a query's cost --------------------------------------------------------------
+#
+# The cost of a query is an upper bound of the objects (nodes) its answer can hold: every
+# object field counts one per object it can return; scalars and enums are part of their
+# object and count nothing. A list counts as many objects as it can hold: its page size
+# (``first``/``last``/``limit``, at most the server's maximum), or the real bound of the field
+# where there is one (38 provinces; a region's children at most the largest number of
+# children at that level in the official list), or ``LIST_ESTIMATE`` where there is none.
+
+# Most regions under one parent, per level of the parent, in the 2025 edition of the official
+# list (tests/access/test_cost.py recomputes them from the bundled list: refresh them with
+# each new edition). The Region interface may be any level: the largest of them.
+PROVINCES = 38
+CHILDREN_BOUND = {"Province": 38, "Regency": 51, "District": 108, "Village": 0}
+CHILDREN_BOUND["Region"] = max(CHILDREN_BOUND.values())
+# List fields with a bound of their own, by (type, field).
+LIST_BOUND = {("Query", "provinces"): PROVINCES}
+# Fields every region type has whose size is fixed by the levels: at most three above.
+FIELD_BOUND = {"ancestors": 3}
 
 
 def _page_size(
@@ -170,6 +190,12 @@ def _page_size(
     return None
 
 
+def _bound(parent: GraphQLNamedType, name: str) -> int | None:
+    if name == "children":
+        return CHILDREN_BOUND.get(parent.name)
+    return LIST_BOUND.get((parent.name, name), FIELD_BOUND.get(name))
+
+
 class _CostWalker:
     def __init__(
         self,
@@ -184,15 +210,19 @@ class _CostWalker:
         self.max_page = max_page
         self._spreading: set[str] = set()
 
-    def selection_set(self, parent: GraphQLNamedType | None, selections: SelectionSetNode) -> int:
+    def selection_set(
+        self, parent: GraphQLNamedType | None, selections: SelectionSetNode, page: int = 1
+    ) -> int:
+        """The cost of a selection; ``page`` is the page size of the connection whose
+        selection this is (its ``edges`` hold that many)."""
         total = 0
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(parent, selection)
+                total += self.field(parent, selection, page)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selection_set(target, selection.selection_set)
+                total += self.selection_set(target, selection.selection_set, page)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
@@ -201,32 +231,35 @@ class _CostWalker:
                     continue
                 self._spreading.add(name)
                 target = self.schema.get_type(fragment.type_condition.name.value)
-                total += self.selection_set(target, fragment.selection_set)
+                total += self.selection_set(target, fragment.selection_set, page)
                 self._spreading.discard(name)
         return total
 
-    def field(self, parent: GraphQLNamedType | None, node: FieldNode) -> int:
+    def field(self, parent: GraphQLNamedType | None, node: FieldNode, page: int = 1) -> int:
         name = node.name.value
-        if name == "__typename":
-            return 0
         if name.startswith("__"):
             # Introspection is bounded by the schema's size and has its own switch.
-            return 1
+            return 0 if name == "__typename" else 1
+        if node.selection_set is None:
+            return 0  # a scalar or an enum: part of its object
         if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
             return 1
         definition = parent.fields.get(name)
         if definition is None:
             return 1  # unknown field: FieldsOnCorrectTypeRule reports it
-        children = 0
-        if node.selection_set is not None:
-            children = self.selection_set(get_named_type(definition.type), node.selection_set)
-        multiplier = _page_size(node, definition.args, self.variables)
+        target = get_named_type(definition.type)
+        bound = _bound(parent, name)
+        size = _page_size(node, definition.args, self.variables)
+        if size is None:
+            listed = is_list_type(get_nullable_type(definition.type))
+            size = (LIST_ESTIMATE if bound is None else bound) if listed else 1
         if name == "edges" and parent.name.endswith("Connection"):
-            multiplier = 1  # the connection's page size already counted its edges
-        if multiplier is None:
-            multiplier = LIST_ESTIMATE if is_list_type(get_nullable_type(definition.type)) else 1
-        multiplier = max(0, min(multiplier, self.max_page))
-        return 1 + multiplier * children
+            size = page  # the connection's page size
+        size = max(0, min(size, self.max_page, size if bound is None else bound))
+        if target.name.endswith("Connection"):
+            # One connection object; its edges hold the page.
+            return 1 + self.selection_set(target, node.selection_set, size)
+        return size * (1 + self.selection_set(target, node.selection_set))
 
 
 def estimate_cost(
@@ -236,8 +269,7 @@ def estimate_cost(
     variables: dict[str, Any],
     max_page: int,
 ) -> int:
-    """Fields the operation would resolve at most, roughly: every field costs one, times the
-    page size (``first``/``last``/``limit``) or an estimate for lists around it."""
+    """The most objects the operation's answer can hold (see above)."""
     root = schema.get_root_type(operation.operation)
     return _CostWalker(schema, fragments, variables, max_page).selection_set(
         root, operation.selection_set
@@ -251,7 +283,8 @@ def operation_cost(
     variables: dict[str, Any],
     max_page: int,
 ) -> tuple[int, OperationDefinitionNode] | None:
-    """The estimated cost of the operation the request selects, and that operation."""
+    """The cost of the operation the request runs, with its node; None when there is none
+    (GraphQL reports that)."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -264,6 +297,20 @@ def operation_cost(
     return None
 
 
+def over_budget(
+    cost: int, node: OperationDefinitionNode, budget: int, role: str
+) -> GraphQLError | None:
+    """The refusal of an operation whose cost exceeds ``budget``, or None."""
+    if cost <= budget:
+        return None
+    return GraphQLError(
+        f"This query's estimated cost ({cost}) is over the budget of the"
+        f" {role} role ({budget}). Ask for smaller pages or fewer fields.",
+        node,
+        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+    )
+
+
 def cost_error(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -272,22 +319,7 @@ def cost_error(
     budget: int,
     role: str,
     max_page: int,
-    *,
-    costed: Callable[[int], None] | None = None,
 ) -> GraphQLError | None:
-    """The refusal of an operation whose estimated cost exceeds ``budget``, or None;
-    ``costed`` is told the cost."""
+    """The refusal of an operation whose estimated cost exceeds ``budget``, or None."""
     found = operation_cost(schema, document, operation_name, variables, max_page)
-    if found is None:
-        return None
-    cost, node = found
-    if costed is not None:
-        costed(cost)
-    if cost > budget:
-        return GraphQLError(
-            f"This query's estimated cost ({cost}) is over the budget of the"
-            f" {role} role ({budget}). Ask for smaller pages or fewer fields.",
-            node,
-            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
-        )
-    return None
+    return None if found is None else over_budget(*found, budget, role)

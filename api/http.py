@@ -5,20 +5,18 @@
   (even partial) answers 200. Clients that accept only ``application/json`` get 200, as the
   spec requires for that legacy type.
 * Every error gets an ``extensions.code`` (see :mod:`api.errors`).
-* Answers of dashboard queries (coverage, regions, editions) depend only on the data and
-  coverage versions, so they are cached in-process keyed by those versions, the query and the
-  caller's role and scope: a polling dashboard costs one read of ``data_state``.
+* Most queries never reach this view: :mod:`api.lean` answers them (and caches the answers
+  of dashboard queries); this view answers mutations, subscriptions, uploads, batches and
+  GraphiQL, and the requests the lean path leaves to its refusals.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import OrderedDict
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -41,72 +39,6 @@ def wants_graphql_response(accept: str) -> bool:
     if GRAPHQL_RESPONSE_JSON not in types:
         return False
     return JSON not in types or types.index(GRAPHQL_RESPONSE_JSON) < types.index(JSON)
-
-
-# Root fields whose whole answer is a function of the versions in data_state (every change
-# to regions, cooperatives and proposals bumps the data version; recalculations bump the
-# coverage version). Jobs, keys and the audit log are not: queries touching them run afresh.
-CACHEABLE_ROOT_FIELDS = frozenset(
-    {
-        "__typename",
-        "nationalCoverage",
-        "provinces",
-        "region",
-        "regions",
-        "coverageHistory",
-        "editions",
-        "retiredVillagesWithCooperatives",
-    }
-)
-RESPONSE_CACHE_SIZE = 256
-
-
-def cacheable_operation(
-    query: str | None, operation_name: str | None
-) -> OperationDefinitionNode | None:
-    """The operation when its answer may come from the response cache, else None."""
-    if not query or len(query) > 20_000:
-        return None
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
-        return None
-    selections = operations[0].selection_set.selections
-    if all(
-        isinstance(s, FieldNode) and s.name.value in CACHEABLE_ROOT_FIELDS and not s.directives
-        for s in selections
-    ):
-        return operations[0]
-    return None
-
-
-class ResponseCache:
-    def __init__(self, size: int = RESPONSE_CACHE_SIZE) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[Any, ...], ExecutionResult] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> ExecutionResult | None:
-        found = self.entries.get(key)
-        if found is not None:
-            self.entries.move_to_end(key)
-        return found
-
-    def put(self, key: tuple[Any, ...], result: ExecutionResult) -> None:
-        self.entries[key] = result
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-
-RESPONSE_CACHE = ResponseCache()
 
 
 # PostgreSQL text cannot hold U+0000: such an argument would fail in the driver, a 500.
@@ -176,36 +108,9 @@ class GraphQLHTTP(GraphQL[Context, None]):
                     )
                 ],
             )
-        operation = cacheable_operation(request_data.query, request_data.operation_name)
-        if operation is None:
-            return await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
-        from api.loaders import versions
-
-        record = graphql_record(request.scope)
-        state = await versions(context)
-        principal = context.principal
-        key = (
-            request_data.query,
-            json.dumps(request_data.variables or {}, sort_keys=True, default=str),
-            request_data.operation_name,
-            principal.role,
-            principal.province_code,
-            *state.key,
-        )
-        cached = RESPONSE_CACHE.get(key)
-        if cached is not None:
-            name = operation.name.value if operation.name else None
-            record.update(cache="hit", operation_type="query", operation_name=name)
-            return cached
-        record["cache"] = "miss"
-        result = await super().execute_single(
+        return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
-        if not result.errors:
-            RESPONSE_CACHE.put(key, result)
-        return result
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -226,8 +131,10 @@ class GraphQLHTTP(GraphQL[Context, None]):
         if sub_response is not None and wants_graphql_response(request.headers.get("accept", "")):
             sub_response.media_type = GRAPHQL_RESPONSE_JSON
             if result.data is None and result.errors:
-                # No data entry: the request itself failed (parse or validation).
+                # The request itself failed (parse, validation, cost): 400, and no data
+                # entry (GraphQL over HTTP, for this media type).
                 sub_response.status_code = 400
+                data.pop("data", None)
         return data
 
     def create_response(

@@ -116,6 +116,19 @@ class Settings(BaseSettings):
         default=50_000, ge=1, description="Query cost budget, operations"
     )
     query_cost_admin: int = Field(default=100_000, ge=1, description="Query cost budget, admin")
+    rate_limit_loopback: bool = Field(
+        default=False,
+        description="Rate-limit callers on the loopback address in the embedded runtime too",
+    )
+    http_cache_max_age: int = Field(
+        default=30,
+        ge=0,
+        description="Cache-Control max-age (seconds) of cacheable answers (public when anonymous)",
+    )
+    cors_origins: str = Field(
+        default="*",
+        description="Origins browsers may call the API from, comma-separated; * for any",
+    )
     request_max_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,
@@ -142,6 +155,10 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_redis_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def embedded(self) -> bool:

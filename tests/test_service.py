@@ -18,7 +18,7 @@ async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
 
 async def test_graphql_typename_over_post_and_get(client: httpx.AsyncClient) -> None:
     body = await gql(client, "{ __typename }")
-    assert body == {"data": {"__typename": "Query"}}
+    assert body == {"data": {"__typename": "Query"}, "extensions": {"cost": 0}}
     response = await client.get("/graphql", params={"query": "{ __typename }"})
     assert response.status_code == 200
     assert response.json()["data"] == {"__typename": "Query"}

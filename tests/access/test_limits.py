@@ -60,15 +60,16 @@ def _cost(query: str, variables: dict[str, Any] | None = None) -> int:
     return estimate_cost(schema._schema, operation, fragments, variables or {}, max_page=500)
 
 
-def test_cost_multiplies_by_page_size_and_list_estimates() -> None:
+def test_cost_counts_objects_times_page_sizes_and_list_estimates() -> None:
     page = "query($n: Int) { auditLog(first: $n) { edges { node { id operation } } } }"
-    # A connection's page size counts its edges once: `edges` adds no list estimate.
-    assert _cost(page, {"n": 10}) == 1 + 10 * (1 + 1 * (1 + 2))
+    # The connection is one object; its edges hold the page, each with its node. Scalars
+    # are part of their object.
+    assert _cost(page, {"n": 10}) == 1 + 10 * (1 + 1)
     assert _cost(page, {"n": 100}) > _cost(page, {"n": 10})
     literal = "{ auditLog(first: 20) { edges { node { id } } } }"
-    assert _cost(literal) == 1 + 20 * (1 + 1 * 2)
+    assert _cost(literal) == 1 + 20 * 2
     via_fragment = "{ ...F } fragment F on Query { apiKeys { id name } }"
-    assert _cost(via_fragment) == 1 + LIST_ESTIMATE * 2
+    assert _cost(via_fragment) == LIST_ESTIMATE
     assert _cost("{ __typename }") == 0
 
 
@@ -76,13 +77,13 @@ async def test_queries_over_the_role_budget_are_refused_before_running(
     db: Any, callers: Callers
 ) -> None:
     query = "{ a: auditLog(first: 100) { edges { node { id operation actor } } } }"
-    async with app_client(query_cost_admin=500) as client:
+    async with app_client(query_cost_admin=200) as client:
         body = await gql(client, query, headers=callers.headers("admin"), expect_errors=True)
         assert body.get("data") is None
         error = body["errors"][0]
         assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
-        assert error["extensions"]["budget"] == 500
-        assert error["extensions"]["cost"] > 500
+        assert error["extensions"]["budget"] == 200
+        assert error["extensions"]["cost"] == 1 + 100 * 2
     async with app_client(query_cost_admin=100_000) as client:
         body = await gql(client, query, headers=callers.headers("admin"))
         assert body["data"]["a"]["edges"]

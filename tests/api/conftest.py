@@ -56,7 +56,7 @@ def statements(db: Any) -> Iterator[list[str]]:
 @pytest.fixture(autouse=True)
 def _fresh_coverage_cache() -> None:
     # Data versions restart at 0 after each test's truncation; in production they only grow.
-    from api.http import RESPONSE_CACHE
+    from api.lean import ANSWERS as RESPONSE_CACHE
     from api.loaders import COVERAGE_CACHE
 
     COVERAGE_CACHE.clear()

@@ -84,7 +84,7 @@ async def test_scoped_partner_cannot_tell_out_of_scope_from_missing(
     headers = keys.headers("partner64")
     out = await gql(client, query, {"id": global_id("Cooperative", outside)}, headers=headers)
     missing = await gql(client, query, {"id": global_id("Cooperative", 999_999)}, headers=headers)
-    assert out == missing == {"data": {"cooperative": None}}
+    assert out == missing == {"data": {"cooperative": None}, "extensions": {"cost": 2}}
     inside = await gql(
         client, query, {"id": global_id("Cooperative", coops["paser"])}, headers=headers
     )

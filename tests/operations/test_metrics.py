@@ -42,9 +42,9 @@ async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, Labels], float]:
 
 
 async def test_operations_are_counted_by_name_and_type_with_errors_by_code(db: Any) -> None:
-    from api.http import RESPONSE_CACHE
+    from api.lean import ANSWERS
 
-    RESPONSE_CACHE.clear()
+    ANSWERS.clear()
     name = f"Count{uuid.uuid4().hex[:8]}"
     async with app_client() as client:
         before = await scrape(client)
