@@ -42,7 +42,7 @@ class BrokerUnavailable(RuntimeError):
     """The broker cannot take a message now (Redis down): the caller should say so clearly."""
 
 
-def _middleware(prometheus: bool) -> list[Middleware]:
+def _middleware(settings: Settings, prometheus: bool) -> list[Middleware]:
     middleware: list[Middleware] = [
         AgeLimit(),
         # Imports can legitimately take minutes on the national list.
@@ -50,7 +50,13 @@ def _middleware(prometheus: bool) -> list[Middleware]:
         ShutdownNotifications(),
         Callbacks(),
         Pipelines(),
-        Retries(max_retries=3, min_backoff=1000, max_backoff=60_000),
+        # Jobs raise only transient failures (shared.jobs.faults); each is retried with
+        # exponential backoff, and the message's ``on_retry_exhausted`` actor ends the job.
+        Retries(
+            max_retries=settings.job_max_retries,
+            min_backoff=settings.job_retry_min_backoff_ms,
+            max_backoff=settings.job_retry_max_backoff_ms,
+        ),
         CurrentMessage(),
     ]
     if prometheus:
@@ -66,12 +72,13 @@ def build_broker(settings: Settings) -> Broker:
         return RedisBroker(
             url=settings.redis_url,
             namespace=settings.redis_namespace,
-            middleware=_middleware(prometheus=settings.worker_metrics),
+            middleware=_middleware(settings, prometheus=settings.worker_metrics),
             # Messages of a killed worker come back after this long without a heartbeat.
             heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
             maintenance_chance=settings.broker_maintenance_chance,
         )
-    return StubBroker(middleware=_middleware(prometheus=False))
+    # The embedded runtime's queue: the same middleware, so the same retries and backoff.
+    return StubBroker(middleware=_middleware(settings, prometheus=False))
 
 
 def ensure_broker(settings: Settings | None = None) -> Broker:

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     worker_metrics: bool = Field(
         default=True, description="Worker processes export Dramatiq metrics on port 9191"
     )
+    job_max_retries: int = Field(
+        default=3, ge=0, le=20, description="Retries of a job after a transient failure"
+    )
+    job_retry_min_backoff_ms: int = Field(
+        default=1_000, ge=10, description="Wait before a job's first retry (doubles each retry)"
+    )
+    job_retry_max_backoff_ms: int = Field(
+        default=60_000, ge=10, description="Longest wait between two attempts of a job"
+    )
     job_stale_after_seconds: int = Field(
         default=60,
         ge=2,

@@ -38,8 +38,10 @@ for _middleware in (JobContext, SweepFilesOnBoot):
     if not any(isinstance(m, _middleware) for m in _broker.middleware):
         _broker.add_middleware(_middleware())
 
-# JobFailed is final (bad input, a conflict); anything else is retried, backing off 1-60 s.
-job_actor = partial(dramatiq.actor, max_retries=3, throws=(JobFailed,))
+# The runner raises only transient failures (lost connections, deadlocks, the broker out of
+# reach: shared.jobs.faults), which Dramatiq retries with backoff (KOPDES_JOB_MAX_RETRIES,
+# KOPDES_JOB_RETRY_*_BACKOFF_MS); a permanent one ends the job at once and is not raised.
+job_actor = partial(dramatiq.actor, throws=(JobFailed,))
 
 
 @job_actor(actor_name=actors.VILLAGE_IMPORT)
@@ -60,8 +62,8 @@ def recompute_coverage(job_id: int) -> None:
     run_claimed(get_database(), job_id, COVERAGE_RECOMPUTE)
 
 
-@dramatiq.actor(actor_name=actors.JOB_GAVE_UP, max_retries=0)
-def job_gave_up(message: dict[str, Any], exception: dict[str, Any]) -> None:
-    """Failure callback: a job whose retries are spent is marked failed with the reason."""
-    job_id = message["args"][0]
-    store.give_up(get_database(), job_id, f"{exception.get('type')}: {exception.get('message')}")
+@dramatiq.actor(actor_name=actors.JOB_GAVE_UP, max_retries=5)
+def job_gave_up(message: dict[str, Any], retries: dict[str, Any]) -> None:
+    """``on_retry_exhausted``: a job whose retries are spent is marked failed, with the
+    reason of its last attempt."""
+    store.give_up(get_database(), int(message["args"][0]), retried=int(retries.get("retries", 0)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack
 
+from shared.safe_text import MESSAGE_CHARS, NAME_CHARS, VALUE_CHARS, storable
+
 # Codes of problems with a file as a whole, reported by the readers (shared.imports.tabular).
 BAD_ENCODING = "bad_encoding"
 MISSING_COLUMNS = "missing_columns"
@@ -75,9 +77,18 @@ class Report:
 
     def _keep(self, kept: list[Problem], code: str, message: str, where: Where) -> None:
         if len(kept) < self.limit:
-            value = _shown(where.get("value"))
-            file, line, field = where.get("file"), where.get("line"), where.get("field")
-            kept.append(Problem(code, message, file, line, field, value))
+            # What a problem echoes comes from the file: made storable on any database.
+            value = where.get("value")
+            kept.append(
+                Problem(
+                    code,
+                    storable(message, MESSAGE_CHARS),
+                    _name(where.get("file")),
+                    where.get("line"),
+                    _name(where.get("field")),
+                    None if value is None else storable(value, VALUE_CHARS),
+                )
+            )
 
     def failed(self) -> bool:
         return self.error_count > 0
@@ -107,9 +118,5 @@ class InvalidFile(Exception):
         self.report = report
 
 
-def _shown(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    # A value is evidence, not payload: keep job rows small.
-    return text if len(text) <= 200 else text[:197] + "..."
+def _name(value: str | None) -> str | None:
+    return None if value is None else storable(value, NAME_CHARS)

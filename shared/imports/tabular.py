@@ -379,7 +379,7 @@ class _Lines:
                     f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1};"
                     " save the file as UTF-8",
                     line=self.number,
-                    value=raw.decode("utf-8", errors="replace").rstrip("\r\n"),
+                    value=raw.decode("utf-8", errors="surrogateescape").rstrip("\r\n"),
                 )
                 # Keep the line count right for the rows after it; the row is dropped.
                 yield raw.decode("utf-8", errors="replace")

@@ -11,7 +11,8 @@ from shared.models import JobKind
 VILLAGE_IMPORT = "import_villages"
 REGISTRY_IMPORT = "import_cooperatives"  # registry snapshots and proposal lists
 COVERAGE_RECOMPUTE = "recompute_coverage"
-# The failure callback of every job message: marks the job failed once its retries are spent.
+# The ``on_retry_exhausted`` actor of every job message: fails the job once its retries are
+# spent (Dramatiq's ``on_failure`` would run after every failed attempt: Dramatiq issue #425).
 JOB_GAVE_UP = "job_gave_up"
 
 ACTOR_OF: dict[JobKind, str] = {

@@ -16,14 +16,15 @@ log = logging.getLogger(__name__)
 
 
 def enqueue_job(actor_name: str, job_id: int, *, delay_ms: int | None = None) -> str:
-    """Send a job's message (after its row has committed); a spent job is marked failed.
+    """Send a job's message (after its row has committed); when its retries are spent,
+    ``job_gave_up`` marks it failed.
 
     When the broker cannot take the message (Redis down), the job is marked failed with that
     reason at once, so no accepted job waits forever for a message that was never sent, and
     ``BrokerUnavailable`` goes up to the caller to answer clearly.
     """
     try:
-        return enqueue(actor_name, job_id, delay_ms=delay_ms, on_failure=JOB_GAVE_UP)
+        return enqueue(actor_name, job_id, delay_ms=delay_ms, on_retry_exhausted=JOB_GAVE_UP)
     except BrokerUnavailable as exc:
         store.fail(get_database(), job_id, f"not started: {exc}")
         raise

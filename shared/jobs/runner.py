@@ -32,19 +32,22 @@ from sqlalchemy.orm import Session
 
 from shared.audit import record
 from shared.db import Database
+from shared.errors import ServiceError
 from shared.files import stage, sweep_expired
 from shared.jobs import store
+from shared.jobs.faults import is_transient
 from shared.jobs.queue import look_again_later
 from shared.jobs.store import JobInput
 from shared.logs import job_context
 from shared.models import ImportJob, JobKind, JobStatus
+from shared.safe_text import MESSAGE_CHARS, storable
 
 log = logging.getLogger(__name__)
 
 JOB_DURATION = Histogram(
     "kopdes_job_duration_seconds",
     "Time from claim to end of a job run, by kind and how it ended"
-    " (succeeded, failed, crashed: retried or failed by an unexpected error)",
+    " (succeeded, failed, retried: a transient fault, crashed: an unexpected error)",
     ["kind", "status"],
     buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
@@ -137,7 +140,14 @@ def run_claimed(db: Database, job_id: int, flow: Flow) -> bool:
     case is looked at again once that job would be stale).
     """
     with job_context(job_id=job_id, kind=flow.kind.value):
-        claimed = store.claim(db, job_id)
+        try:
+            claimed = store.claim(db, job_id)
+        except Exception as exc:
+            # Nothing was taken (the database is out of reach?): the message is retried as a
+            # whole; the job stays queued, its attempts unchanged.
+            if is_transient(exc):
+                log.warning("job %s could not be claimed (transient, retried): %s", job_id, exc)
+            raise
         if claimed is None:
             look_again_later(db, job_id)
             return False
@@ -190,9 +200,11 @@ def _observe(flow: Flow, started: float, ended: Outcome | Exception) -> None:
     if isinstance(ended, Outcome):
         status = "succeeded" if ended.succeeded else "failed"
         message = ended.message
-    else:
-        status = "failed" if isinstance(ended, JobFailed) else "crashed"
-        message = str(ended)
+    elif isinstance(ended, JobFailed):
+        status, message = "failed", str(ended)
+    else:  # a transient fault is retried; anything else is a crash (a bug, bad data)
+        status = "retried" if is_transient(ended) else "crashed"
+        message = f"{type(ended).__name__}: {ended}"
     seconds = time.perf_counter() - started
     JOB_DURATION.labels(flow.kind.value, status).observe(seconds)
     log.info("%s %s in %.2fs: %s", flow.title, status, seconds, message)
@@ -262,21 +274,26 @@ def _store(session: Session, job: JobInput, outcome: Outcome) -> None:
 def _fail(db: Database, job_id: int, attempt: int | None, exc: Exception, *, retries: bool) -> None:
     """The one place a failed run is judged and its job ended.
 
-    ``JobFailed`` is final: the job fails with its reason. Anything else is unexpected: with
-    ``retries`` (an actor) the job goes back to the queue and the exception goes up so that
-    Dramatiq retries it (its failure callback ends the job once the retries are spent);
-    without, the job fails with the exception's name and it goes up.
+    A refusal (``JobFailed``, a ``ServiceError``) is final: the job fails with its reason.
+    A transient failure (``shared.jobs.faults``: a lost connection, a deadlock...) with
+    ``retries`` (an actor) puts the job back in the queue, attempts counted, and goes up so
+    that Dramatiq retries it with backoff; once the retries are spent, ``job_gave_up`` ends the
+    job. Anything else is a fault that another attempt would meet again: the job fails at once
+    with the exception's name. Without ``retries`` (a run in this process) every failure is
+    final, and an unexpected one goes up after the job has ended.
     """
-    if isinstance(exc, JobFailed):
-        store.fail(db, job_id, str(exc), unless_finished=not retries)
+    if isinstance(exc, JobFailed | ServiceError):
+        store.fail(db, job_id, storable(str(exc), MESSAGE_CHARS), unless_finished=not retries)
         return
-    reason = f"{type(exc).__name__}: {exc}"
-    if retries:
-        log.exception("job %s attempt %s crashed", job_id, attempt)
-        store.requeue(db, job_id, f"attempt {attempt} failed, will retry: {reason}")
-    else:
-        store.fail(db, job_id, reason, unless_finished=True)
-    raise exc
+    reason = storable(f"{type(exc).__name__}: {exc}", MESSAGE_CHARS)
+    if retries and is_transient(exc):
+        log.warning("job %s attempt %s failed (transient, retried): %s", job_id, attempt, reason)
+        store.requeue(db, job_id, attempt or 0, reason)
+        raise exc
+    log.error("job %s failed: %s", job_id, reason, exc_info=exc)
+    store.fail(db, job_id, reason, unless_finished=True)
+    if not retries:
+        raise exc
 
 
 def _refresh_statistics(db: Database, flow: Flow, outcome: Outcome) -> None:

@@ -26,6 +26,7 @@ from shared.config import get_settings
 from shared.copying import fields_from
 from shared.db import Database
 from shared.models import ImportJob, JobKind, JobPhase, JobStatus, utcnow
+from shared.safe_text import MESSAGE_CHARS, NAME_CHARS, storable
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def create_job(
     outcome's audit entry names it too.
     """
     params = dict(params or {})
+    source_name = None if source_name is None else storable(source_name, NAME_CHARS)
     if actor is not None:
         requested_by = requested_by or actor.name
         request_id = request_id or actor.request_id
@@ -261,6 +263,8 @@ def end(
 ) -> None:
     """Close the job in the caller's transaction (so the outcome commits with the data)."""
     now = utcnow()
+    if message is not None:
+        message = storable(message, MESSAGE_CHARS)
     session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id)
@@ -288,29 +292,54 @@ def fail(db: Database, job_id: int, message: str, *, unless_finished: bool = Fal
         end(session, job_id, JobStatus.failed, message)
 
 
-def requeue(db: Database, job_id: int, message: str) -> None:
-    """Put a job that crashed back in the queue for the broker's retry, saying why."""
-    with db.transaction() as session:
-        session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job_id)
-            .values(
-                status=JobStatus.queued,
-                phase=JobPhase.queued,
-                message=message,
-                heartbeat_at=None,
-            )
-        )
+RETRY_PREFIX = "will retry after attempt {attempt}: "
 
 
-def give_up(db: Database, job_id: int, reason: str) -> None:
-    """Mark a job failed after its last retry (the failure callback's work)."""
+def requeue(db: Database, job_id: int, attempt: int, reason: str) -> None:
+    """Put a job whose attempt failed for a transient reason back in the queue for the
+    broker's retry, saying why; the audit log records the retry."""
     with db.transaction() as session:
         job = session.get(ImportJob, job_id)
         if job is None or job.status in FINISHED:
             return
-        end(session, job_id, JobStatus.failed, f"gave up after {job.attempts} attempts: {reason}")
-        log.error("job %s failed for good: %s", job_id, reason)
+        job.status = JobStatus.queued
+        job.phase = JobPhase.queued
+        job.message = RETRY_PREFIX.format(attempt=attempt) + reason
+        job.heartbeat_at = None
+        record(
+            session,
+            _job_actor(job),
+            "job.retry",
+            target_type="import_job",
+            target_id=job_id,
+            after={"attempt": attempt, "reason": reason},
+        )
+
+
+def give_up(db: Database, job_id: int, *, retried: int) -> None:
+    """Mark a job failed once its retries are spent (``on_retry_exhausted``), with the
+    reason of its last attempt; the audit log records it."""
+    with db.transaction() as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.status in FINISHED:
+            return
+        last = (job.message or "").partition(": ")[2] or (job.message or "unknown")
+        message = f"failed for good after {job.attempts} attempts ({retried} retries): {last}"
+        end(session, job_id, JobStatus.failed, message)
+        record(
+            session,
+            _job_actor(job),
+            "job.gave_up",
+            target_type="import_job",
+            target_id=job_id,
+            after={"attempts": job.attempts, "reason": last},
+        )
+        log.error("job %s failed for good: %s", job_id, last)
+
+
+def _job_actor(job: ImportJob) -> Actor:
+    params: dict[str, Any] = job.params or {}
+    return Actor(job.requested_by or "system", params.get("api_key_id"), job.request_id)
 
 
 def end_superseded(

@@ -7,20 +7,34 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from dramatiq import Message
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from shared.audit import Actor
 from shared.broker import build_broker
 from shared.config import Settings
 from shared.db import Database
-from shared.jobs.actors import JOB_GAVE_UP as FAILURE_CALLBACK
-from shared.jobs.store import create_job
-from shared.models import ImportJob, JobKind, JobPhase, JobStatus, Region, RegionLevel, Role
+from shared.jobs.actors import JOB_GAVE_UP, VILLAGE_IMPORT
+from shared.jobs.queue import enqueue_job
+from shared.models import (
+    AuditEntry,
+    Edition,
+    ImportJob,
+    JobKind,
+    JobPhase,
+    JobStatus,
+    Region,
+    RegionLevel,
+    Role,
+)
 from shared.villages.bundled import BUNDLED_EDITION, BUNDLED_PATH
+from shared.villages.flow import HOOKS
 from shared.villages.service import EditionInfo, import_now, start_village_import
 from tests.reliability.processes import RedisServer, free_port, kopdes, kopdes_env, wait_http
 from tests.support import needs_postgres, needs_redis, wait_for_job
@@ -83,71 +97,147 @@ def test_worker_killed_mid_national_import_completes_once_on_a_new_worker(
 
 @needs_postgres
 @needs_redis
-def test_jobs_queued_before_a_redis_restart_all_run(db: Database, tmp_path: Path) -> None:
+def test_jobs_queued_before_a_redis_restart_each_run_once(db: Database, tmp_path: Path) -> None:
+    """Distinct dry runs (they do not coalesce, unlike coverage jobs): each one's message
+    must survive the restart for its job to run."""
+    import_now(db, [DATA / "2022-64"], edition=OLD)
     server = RedisServer(tmp_path)
     server.start()
     try:
         settings = Settings(redis_url=server.url, redis_namespace="kopdes-restart")
         broker = build_broker(settings)
         broker.declare_queue("default")
-        with db.transaction() as session:
-            ids = [create_job(session, JobKind.coverage).id for _ in range(5)]
+        labels = [f"dry-{i}" for i in range(4)]
+        ids = [
+            start_village_import(
+                db, [DATA / "2025-64"], edition=EditionInfo(label), dry_run=True, enqueue=False
+            ).id
+            for label in labels
+        ]
         for job_id in ids:
             broker.enqueue(
                 Message(
                     queue_name="default",
-                    actor_name="recompute_coverage",
+                    actor_name=VILLAGE_IMPORT,
                     args=(job_id,),
                     kwargs={},
-                    options={"on_failure": FAILURE_CALLBACK},
+                    options={"on_retry_exhausted": JOB_GAVE_UP},
                 )
             )
         broker.close()
         server.stop()  # append-only file written on every command
         server.start()
         env = kopdes_env(KOPDES_REDIS_URL=server.url, KOPDES_REDIS_NAMESPACE="kopdes-restart")
-        with kopdes(["worker", "--processes", "1", "--threads", "2"], env, tmp_path / "w.log") as w:
-            for job_id in ids:
-                finished = wait_for_job(db, job_id, timeout=90)
-                assert finished.status == JobStatus.succeeded, (finished.message, w.output())
-                # Coverage jobs coalesce: one that a concurrent run already covered ends
-                # without running (attempts 0); none runs twice.
-                assert finished.attempts <= 1
+        # One thread: village imports run one at a time (a second would be refused).
+        with kopdes(["worker", "--processes", "1", "--threads", "1"], env, tmp_path / "w.log") as w:
+            finished = [wait_for_job(db, job_id, timeout=120) for job_id in ids]
+            log = w.output()
     finally:
         server.stop()
+    for job, label in zip(finished, labels, strict=True):
+        assert job.status == JobStatus.succeeded, (job.message, log)
+        assert job.attempts == 1  # ran, and ran once
+        assert job.message.startswith(f"dry run of edition {label}: ")
+
+
+@needs_postgres
+def test_database_connection_cut_during_the_write_phase_is_retried_and_writes_once(
+    db: Database, worker: object
+) -> None:
+    import_now(db, [DATA / "2022-64"], edition=OLD)
+    cuts: list[tuple[int, int]] = []  # (job id, backend cut) at each attempt's write phase
+
+    def cut_my_connection(job_id: int, session: Session | None) -> None:
+        assert session is not None
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        first = not cuts
+        cuts.append((job_id, pid))
+        if first:
+            with db.sync_engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    HOOKS["writing"].append(cut_my_connection)
+    try:
+        job = start_village_import(
+            db,
+            [DATA / "2025-64"],
+            edition=EditionInfo(label="2025", decree="Kepmendagri 300.2.2-2138/2025"),
+            actor=Actor("test"),
+        )
+        finished = wait_for_job(db, job.id, timeout=120)
+    finally:
+        HOOKS["writing"].remove(cut_my_connection)
+    assert [j for j, _ in cuts] == [job.id, job.id]  # the write phase, twice
+    assert cuts[0][1] != cuts[1][1]  # the second attempt on a new connection
+    assert finished.status == JobStatus.succeeded, finished.message
+    assert finished.attempts == 2
+    assert _villages_and_name(db, "64.02.20") == (1038, "Samboja Barat")
+    with db.sync_session() as session:
+        codes = session.execute(select(func.count(Region.code.distinct()))).scalar_one()
+        rows = session.execute(select(func.count()).select_from(Region)).scalar_one()
+        editions = session.execute(select(func.count()).select_from(Edition)).scalar_one()
+        retries = (
+            session.execute(
+                select(AuditEntry.after).where(
+                    AuditEntry.operation == "job.retry", AuditEntry.target_id == str(job.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert codes == rows  # each region once
+    assert editions == 2  # 2022 and 2025, the latter once
+    assert [r["attempt"] for r in retries] == [1]
 
 
 @needs_postgres
 @needs_redis
-def test_database_connection_cut_during_import_is_retried_and_loses_nothing(
-    db: Database, worker: object
+def test_a_job_that_starts_while_the_database_refuses_connections_succeeds_after_a_retry(
+    db: Database, tmp_path: Path
 ) -> None:
+    """The session's own database (created by this test run) refuses connections for 3 s,
+    its connections cut, while a `kopdes worker` takes the job's message."""
     import_now(db, [DATA / "2022-64"], edition=OLD)
     job = start_village_import(
-        db,
-        [DATA / "2025-64"],
-        edition=EditionInfo(label="2025", decree="Kepmendagri 300.2.2-2138/2025"),
-        actor=Actor("test"),
+        db, [DATA / "2025-64"], edition=EditionInfo("2025"), dry_run=True, enqueue=False
     )
-    # Cut every other connection to the test database as soon as the job is running.
-    deadline = time.monotonic() + 30
-    while _job(db, job.id).status == JobStatus.queued:
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
-    with db.sync_engine.connect() as conn:
-        cut = conn.execute(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).scalar_one()
+    url = make_url(db.settings.database_url)
+    name = url.database
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    env = kopdes_env(KOPDES_LOG_LEVEL="INFO", KOPDES_JOB_RETRY_MIN_BACKOFF_MS="1000")
+    with kopdes(["worker", "--processes", "1", "--threads", "1"], env, tmp_path / "w.log") as w:
+        _wait_for_log(w, "Worker process is ready")
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            try:
+                cut = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                ).scalar_one()
+                enqueue_job(VILLAGE_IMPORT, job.id)
+                time.sleep(3)
+            finally:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        finished = wait_for_job(db, job.id, timeout=60)
+        log = w.output()
     assert cut >= 1
-    finished = wait_for_job(db, job.id, timeout=120)
-    if finished.status == JobStatus.succeeded:
-        assert _villages_and_name(db, "64.02.20") == (1038, "Samboja Barat")
-    else:  # failed for good: with a reason, and the previous edition intact
-        assert finished.message
-        assert _villages_and_name(db, "64.02.20") == (1038, "Semboja Barat")
+    assert f"job {job.id} could not be claimed (transient, retried)" in log, log
+    assert "not currently accepting connections" in log
+    assert finished.status == JobStatus.succeeded, (finished.message, log)
+    assert finished.attempts == 1  # the refused tries never claimed it
+
+
+def _wait_for_log(proc: Any, text_: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text_ not in proc.output():
+        assert time.monotonic() < deadline, proc.output()
+        time.sleep(0.1)
 
 
 @needs_postgres

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
@@ -92,3 +93,21 @@ def test_an_import_without_edition_label_is_refused(db: Database) -> None:
     refused = json.loads(result.stdout)
     assert refused["status"] == "refused"
     assert "--edition" in refused["message"]
+
+
+def test_a_binary_file_with_nul_bytes_fails_with_bad_encoding_naming_its_line(
+    db: Database, worker: object, tmp_path: Path
+) -> None:
+    """On PostgreSQL the report itself must survive the bytes: NUL in text or JSONB is refused
+    there, so what the report echoes is escaped (``\\x00``, ``\\xff``)."""
+    path = tmp_path / "list.csv"
+    path.write_bytes(b"code,name\n64,Kalimantan Timur\n\x00\xff\xfe\x00binary\x00\n64.01,X\n")
+    result = kopdes(str(path), "--edition", "binary", "--json")
+    assert result.returncode == 1, result.stderr
+    report = report_of(result)
+    assert report["status"] == "failed"
+    problems = [(e["line"], e["code"]) for e in report["errors"]]
+    assert (3, "bad_encoding") in problems, report["errors"]
+    bad = next(e for e in report["errors"] if e["code"] == "bad_encoding")
+    assert bad["value"] == "\\x00\\xff\\xfe\\x00binary\\x00"
+    assert "byte 0xff at column 2" in bad["message"]
