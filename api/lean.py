@@ -48,6 +48,7 @@ from api.persisted import MISMATCH, NOT_FOUND, PersistedQueries, PersistedQueryE
 from api.persisted import requested_hash as persisted_hash
 from api.schema import schema
 from api.versions import VersionClock
+from shared import tracing
 from shared.config import Settings
 from shared.db import Database
 
@@ -338,18 +339,22 @@ class LeanGraphQL:
         if state is not None:
             _seed_versions(context, state)
         try:
-            result = execute(
-                schema._schema,
-                document,
-                context_value=context,
-                variable_values=call.variables,
-                operation_name=call.name,
-                executor_class=schema.execution_context_class,
-                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                operation_extensions=call.extensions,
-            )
-            if isawaitable(result):
-                result = await result
+            # Named as Strawberry's OpenTelemetry extension names the view's operations.
+            operation = call.prepared.operation
+            named = operation.name.value if operation and operation.name else "anonymous"
+            with tracing.span(f"GraphQL Query: {named}", {"graphql.operation.name": named}):
+                result = execute(
+                    schema._schema,
+                    document,
+                    context_value=context,
+                    variable_values=call.variables,
+                    operation_name=call.name,
+                    executor_class=schema.execution_context_class,
+                    is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                    operation_extensions=call.extensions,
+                )
+                if isawaitable(result):
+                    result = await result
         except Exception as exc:  # outside any resolver: masked like Strawberry's path does
             result = ExecutionResult(None, [GraphQLError(str(exc), original_error=exc)])
         assert isinstance(result, ExecutionResult)
