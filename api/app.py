@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql, /healthz, /readyz, /metrics, and the /console page."""
+"""The Starlette application: /graphql (and its downloads), /healthz, /readyz, /metrics, and
+the /console page."""
 
 from __future__ import annotations
 
@@ -10,25 +11,24 @@ from typing import Any, Protocol
 
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from starlette_compress import CompressMiddleware, add_compress_type
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.access_log import AccessLogMiddleware
-from api.answers import COMPRESS_MIN_BYTES
 from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.body_limit import BodyLimitMiddleware
+from api.browsers import Compression, Cors
 from api.console import console_routes
 from api.context import Context
+from api.downloads import download_routes
 from api.graphiql import assets_route, graphiql_page
-from api.http import GRAPHQL_RESPONSE_JSON, GraphQLHTTP
+from api.http import GraphQLHTTP
 from api.lean import LeanGraphQL
 from api.metrics import build_registry, metrics_endpoint
 from api.observability import RequestContextMiddleware
@@ -41,11 +41,6 @@ from shared.config import Settings, get_settings
 from shared.db import Database, get_database
 
 log = logging.getLogger(__name__)
-
-add_compress_type(GRAPHQL_RESPONSE_JSON)
-# What browsers on other origins may send and read (keys are bearer tokens, never cookies).
-CORS_HEADERS = ["authorization", "content-type", "x-request-id"]
-CORS_EXPOSED = ["etag", "retry-after", "x-request-id"]
 
 
 class KopdesGraphQL(GraphQLHTTP):
@@ -157,6 +152,7 @@ def create_app(
             *([Route("/metrics", metrics_endpoint)] if settings.metrics_port is None else []),
             *([assets_route()] if settings.graphiql else []),
             *console_routes(),
+            *download_routes(),
         ],
         lifespan=lifespan,
     )
@@ -165,16 +161,8 @@ def create_app(
     # then body size, then keys and rate limits.
     app.add_middleware(AccessMiddleware, db=db, settings=settings, limiter=limiter)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
-    app.add_middleware(CompressMiddleware, minimum_size=COMPRESS_MIN_BYTES, zstd=False)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origin_list,
-        allow_methods=["GET", "POST"],
-        allow_headers=CORS_HEADERS,
-        expose_headers=CORS_EXPOSED,
-        allow_credentials=False,
-        max_age=600,
-    )
+    app.add_middleware(Compression)
+    app.add_middleware(Cors, settings=settings)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)
     trusted = trusted_proxies(settings)

@@ -179,6 +179,7 @@ class LeanGraphQL:
 
     async def close(self) -> None:
         await self.persisted.close()
+        await self.clock.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):

@@ -26,19 +26,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from api.context import Context
+from shared.cooperatives import queries as cooperative_queries
+from shared.cooperatives.queries import CooperativeRow
 from shared.coverage.service import VILLAGE_FIGURES, is_village_scope, village_figure
 from shared.models import (
-    Cooperative,
-    CooperativeVillage,
     CoverageFigure,
     DataState,
     MemberCount,
     Officer,
     Outlet,
-    Region,
     StageEvent,
     utcnow,
 )
+from shared.reads import Read
+from shared.regions import queries as region_queries
+from shared.regions.queries import RegionRow
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -63,6 +65,12 @@ class Versions:
         )
 
 
+async def run(ctx: Context, read: Read[V]) -> V:
+    """A read of ``shared.*.queries``, in a session of its own."""
+    async with ctx.db.new_async_session() as session:
+        return await read.run_async(session)
+
+
 async def scalars(ctx: Context, stmt: Any) -> list[Any]:
     session: AsyncSession
     async with ctx.db.new_async_session() as session:
@@ -77,12 +85,21 @@ async def fetch_rows(ctx: Context, stmt: Any) -> list[Any]:
 def counter(ctx: Context, model: Any, conditions: Sequence[Any]) -> Callable[[], Awaitable[int]]:
     """How many rows of ``model`` meet the conditions: a list's total, counted only when a
     client asks for it."""
+    return count_of(ctx, Read(select(func.count()).select_from(model).where(*conditions), _first))
+
+
+def count_of(ctx: Context, read: Read[int]) -> Callable[[], Awaitable[int]]:
+    """A list's total by ``read``, counted only when a client asks for it."""
 
     async def count() -> int:
-        rows = await fetch_rows(ctx, select(func.count()).select_from(model).where(*conditions))
-        return int(rows[0][0])
+        found: int = await run(ctx, read)
+        return found
 
     return count
+
+
+def _first(rows: Sequence[Any]) -> int:
+    return int(rows[0][0])
 
 
 def loader(
@@ -128,12 +145,12 @@ async def versions(ctx: Context) -> Versions:
 # --- regions -------------------------------------------------------------------------------
 
 
-async def _regions_by_code(ctx: Context, codes: list[str]) -> list[Region | None]:
-    found = {r.code: r for r in await scalars(ctx, select(Region).where(Region.code.in_(codes)))}
+async def _regions_by_code(ctx: Context, codes: list[str]) -> list[RegionRow | None]:
+    found = {r.code: r for r in await run(ctx, region_queries.regions_by_code(codes))}
     return [found.get(c) for c in codes]
 
 
-def region_by_code(ctx: Context) -> DataLoader[str, Region | None]:
+def region_by_code(ctx: Context) -> DataLoader[str, RegionRow | None]:
     return loader(ctx, "region_by_code", _regions_by_code)
 
 
@@ -145,40 +162,21 @@ class ChildrenKey:
     include_retired: bool
 
 
-async def _children(ctx: Context, keys: list[ChildrenKey]) -> list[list[Region]]:
+async def _children(ctx: Context, keys: list[ChildrenKey]) -> list[list[RegionRow]]:
     # Parents asked with the same page arguments share one windowed query.
     groups: dict[tuple[int, str | None, bool], list[int]] = defaultdict(list)
     for key in keys:
         groups[(key.first, key.after, key.include_retired)].append(key.parent_id)
-    pages: dict[tuple[int, int, str | None, bool], list[Region]] = {}
+    pages: dict[tuple[int, int, str | None, bool], list[RegionRow]] = {}
     for (first, after, include_retired), parent_ids in groups.items():
-        rank = (
-            func.row_number()
-            .over(partition_by=Region.parent_id, order_by=Region.code)
-            .label("rank")
-        )
-        inner = select(Region.id, rank).where(Region.parent_id.in_(parent_ids))
-        if after is not None:
-            inner = inner.where(Region.code > after)
-        if not include_retired:
-            inner = inner.where(Region.retired_edition_id.is_(None))
-        sub = inner.subquery()
-        stmt = (
-            select(Region)
-            .join(sub, sub.c.id == Region.id)
-            .where(sub.c.rank <= first + 1)
-            .order_by(Region.parent_id, Region.code)
-        )
-        by_parent: dict[int, list[Region]] = defaultdict(list)
-        for region in await scalars(ctx, stmt):
-            assert region.parent_id is not None
-            by_parent[region.parent_id].append(region)
+        read = region_queries.children_pages(parent_ids, first, after, include_retired)
+        by_parent = await run(ctx, read)
         for parent_id in parent_ids:
             pages[(parent_id, first, after, include_retired)] = by_parent.get(parent_id, [])
     return [pages[(k.parent_id, k.first, k.after, k.include_retired)] for k in keys]
 
 
-def children_page(ctx: Context) -> DataLoader[ChildrenKey, list[Region]]:
+def children_page(ctx: Context) -> DataLoader[ChildrenKey, list[RegionRow]]:
     return loader(ctx, "children_page", _children)
 
 
@@ -186,15 +184,8 @@ async def _children_counts(ctx: Context, keys: list[tuple[int, bool]]) -> list[i
     counts: dict[tuple[int, bool], int] = {}
     for include_retired in {k[1] for k in keys}:
         ids = [k[0] for k in keys if k[1] == include_retired]
-        stmt = (
-            select(Region.parent_id, func.count())
-            .where(Region.parent_id.in_(ids))
-            .group_by(Region.parent_id)
-        )
-        if not include_retired:
-            stmt = stmt.where(Region.retired_edition_id.is_(None))
-        for parent_id, count in await fetch_rows(ctx, stmt):
-            counts[(parent_id, include_retired)] = int(count)
+        found = await run(ctx, region_queries.children_counts(ids, include_retired))
+        counts.update({(parent_id, include_retired): n for parent_id, n in found.items()})
     return [counts.get(k, 0) for k in keys]
 
 
@@ -268,14 +259,18 @@ def coverage(ctx: Context) -> DataLoader[str, CoverageFigure | None]:
 # --- cooperatives --------------------------------------------------------------------------
 
 
-async def _cooperatives_by_id(ctx: Context, ids: list[int]) -> list[Cooperative | None]:
-    found = {
-        c.id: c for c in await scalars(ctx, select(Cooperative).where(Cooperative.id.in_(ids)))
-    }
+def scope_of(ctx: Context) -> str | None:
+    """The province a scoped key's profile reading is limited to; None: the whole country."""
+    return ctx.principal.province_code
+
+
+async def _cooperatives_by_id(ctx: Context, ids: list[int]) -> list[CooperativeRow | None]:
+    rows = await run(ctx, cooperative_queries.cooperatives_by_id(ids, scope_of(ctx)))
+    found = {c.id: c for c in rows}
     return [found.get(i) for i in ids]
 
 
-def cooperative_by_id(ctx: Context) -> DataLoader[int, Cooperative | None]:
+def cooperative_by_id(ctx: Context) -> DataLoader[int, CooperativeRow | None]:
     return loader(ctx, "cooperative_by_id", _cooperatives_by_id)
 
 
@@ -287,47 +282,31 @@ def _grouped(ids: list[int], pairs: Iterable[tuple[int, V]]) -> list[list[V]]:
     return [grouped.get(i, []) for i in ids]
 
 
-def _across_links(
-    name: str, model: Any, own: Any, theirs: Any, order: Any
-) -> Callable[[Context], DataLoader[int, list[Any]]]:
-    """A loader of the ``model`` rows each id is linked to in ``cooperative_villages``
-    (``own``: the link's column holding the id, ``theirs``: the one naming the row)."""
-
-    async def batch(ctx: Context, ids: list[int]) -> list[list[Any]]:
-        rows = await fetch_rows(
-            ctx,
-            select(own, model).join(model, model.id == theirs).where(own.in_(ids)).order_by(order),
-        )
-        return _grouped(ids, rows)
-
-    return partial(loader, name=name, batch=batch)
+async def _villages_of(ctx: Context, ids: list[int]) -> list[list[RegionRow]]:
+    found = await run(ctx, cooperative_queries.villages_of_cooperatives(ids))
+    return _grouped(ids, found)
 
 
-villages_of_cooperative = _across_links(
-    "villages_of_cooperative",
-    Region,
-    CooperativeVillage.cooperative_id,
-    CooperativeVillage.village_id,
-    Region.code,
-)
-cooperatives_of_village = _across_links(
-    "cooperatives_of_village",
-    Cooperative,
-    CooperativeVillage.village_id,
-    CooperativeVillage.cooperative_id,
-    Cooperative.id,
-)
+def villages_of_cooperative(ctx: Context) -> DataLoader[int, list[RegionRow]]:
+    return loader(ctx, "villages_of_cooperative", _villages_of)
+
+
+async def _cooperatives_of(ctx: Context, ids: list[int]) -> list[list[CooperativeRow]]:
+    found = await run(ctx, cooperative_queries.cooperatives_of_villages(ids, scope_of(ctx)))
+    return _grouped(ids, found)
+
+
+def cooperatives_of_village(ctx: Context) -> DataLoader[int, list[CooperativeRow]]:
+    return loader(ctx, "cooperatives_of_village", _cooperatives_of)
 
 
 def _children_of(
     model: Any, order: Sequence[Any], name: str
 ) -> Callable[[Context], DataLoader[int, list[Any]]]:
-    """A loader of the rows of ``model`` that belong to each cooperative."""
+    """A loader of the rows of ``model`` that belong to each cooperative (plain rows)."""
 
     async def batch(ctx: Context, ids: list[int]) -> list[list[Any]]:
-        rows = await scalars(
-            ctx, select(model).where(model.cooperative_id.in_(ids)).order_by(*order)
-        )
+        rows = await run(ctx, cooperative_queries.rows_of_cooperatives(model, ids, order))
         return _grouped(ids, ((row.cooperative_id, row) for row in rows))
 
     return partial(loader, name=name, batch=batch)

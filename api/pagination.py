@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from api.errors import bad_input
 from shared.config import get_settings
+from shared.reads import Page
 
 NodeT = TypeVar("NodeT")
 
@@ -103,13 +104,26 @@ def build_connection(
     """A connection from up to ``size + 1`` rows fetched in order after the cursor ``after``:
     ``key`` gives a row's sort key (its cursor), ``node`` the item; ``count`` counts the whole
     list when a client asks for ``totalCount``."""
-    has_next = len(rows) > size
-    page = rows[:size]
-    edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
+    page = Page(list(rows[:size]), len(rows) > size)
+    return connection_of(page, key, node, after=after, count=count)
+
+
+def connection_of(
+    page: Page[Any],
+    key: Callable[[Any], Sequence[Any]],
+    node: Callable[[Any], NodeT],
+    *,
+    after: str | None,
+    count: CountFn | None = None,
+) -> Connection[NodeT]:
+    """The connection of a keyset page (``shared.reads.keyset_page``): ``key`` gives a row's
+    sort key (its cursor), ``node`` the item; ``count`` counts the whole list when a client
+    asks for ``totalCount``."""
+    edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page.items]
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=has_next,
+            has_next_page=page.has_next,
             has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,

@@ -46,6 +46,34 @@ def _at_least(role: Role) -> type[RoleAtLeast]:
 
 
 IsPartner = _at_least(Role.partner)
+
+
+class InPartnerScope(RoleAtLeast):
+    """A cooperative's protected profile: partners and above, a scoped partner key only for
+    cooperatives its province scope includes (the row's ``in_scope``, decided by the query
+    that read it). A key never sees less than no key: outside its scope a partner reads what
+    an anonymous caller reads, and is refused these fields with the anonymous caller's code."""
+
+    role = Role.partner
+
+    def has_permission(self, source: Any, info: Info[Context, Any], **kwargs: Any) -> bool:
+        super().has_permission(source, info, **kwargs)  # raises below a partner
+        if getattr(source, "in_scope", True):
+            return True
+        raise outside_scope(info, "this cooperative")
+
+
+def outside_scope(info: Info[Context, Any], what: str) -> GraphQLError:
+    """The refusal of a scoped partner key outside its province: the anonymous caller's code
+    (there the key reads what anyone may read), and a message saying why."""
+    return GraphQLError(
+        f"This key's province scope ({info.context.principal.province_code}) does not include"
+        f" {what}: outside it the key reads what anyone may read, and this needs an API key"
+        " with the partner role covering it.",
+        extensions={"code": "UNAUTHENTICATED"},
+    )
+
+
 IsOperations = _at_least(Role.operations)
 IsAdmin = _at_least(Role.admin)
 

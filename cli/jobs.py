@@ -1,11 +1,14 @@
 """Jobs from the command line: following a queued job until it ends, with a progress bar;
-``kopdes jobs list`` and ``kopdes jobs show`` for operators."""
+``kopdes jobs list`` and ``kopdes jobs show`` for operators (with a name-keyed import's
+reconciliation report)."""
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,14 +16,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.app import jobs_app
+from cli.app import JsonOption, jobs_app
 from cli.output import err_console, print_diff, print_problems, print_samples, print_table
 from shared.db import Database, get_database
 from shared.imports.report import job_report as common_report
 from shared.jobs.store import FINISHED, list_jobs, load_job
 from shared.models import ImportJob, JobKind, JobStatus
+from shared.registry.placing import levels_of, write_decisions_csv
 from shared.registry.service import job_report as registry_report
 from shared.villages.service import job_report as villages_report
+
+DECISIONS_SHOWN = 20
 
 POLL_SECONDS = 0.2
 
@@ -50,6 +56,28 @@ def follow(db: Database, job_id: int, console: Console, *, show: bool) -> Import
             if job.status in FINISHED:
                 return job
             time.sleep(POLL_SECONDS)
+
+
+def print_reconciliation(console: Console, report: dict[str, Any]) -> None:
+    """Match rates per level, outcomes, and the first decisions that were not exact."""
+    summary = report.get("summary") or {}
+    console.print(
+        f"  reconciliation ({report.get('source')}): {summary.get('matched', 0)} of"
+        f" {summary.get('rows', 0)} rows placed, minimum match rate"
+        f" {float(report.get('min_match_rate') or 0):.1%}"
+    )
+    for level, figures in levels_of(report):
+        outcomes = ", ".join(f"{k} {v}" for k, v in figures["outcomes"].items() if v)
+        console.print(f"    {level}: {figures['match_rate']:.1%} matched ({outcomes})")
+    decisions = report.get("decisions") or []
+    for d in decisions[:DECISIONS_SHOWN]:
+        code = f" -> {d['code']}" if d.get("code") else ""
+        console.print(f"    line {d['line']} {d['outcome']}{code}: {d['place']}: {d['reason']}")
+    if len(decisions) > DECISIONS_SHOWN:
+        console.print(
+            f"    ... and {len(decisions) - DECISIONS_SHOWN} more (all of them:"
+            " kopdes jobs show ID --decisions-csv FILE)"
+        )
 
 
 # --- kopdes jobs list | show ------------------------------------------------------------------
@@ -131,16 +159,23 @@ def _row(job: ImportJob) -> dict[str, Any]:
 @jobs_app.command("show")
 def show(
     job_id: Annotated[int, typer.Argument(help="The job's id (kopdes jobs list)")],
-    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
+    as_json: JsonOption = False,
+    decisions_csv: Annotated[
+        Path | None,
+        typer.Option(help="Write the reconciliation's decisions as CSV here ('-': stdout)"),
+    ] = None,
 ) -> None:
     """One job: how it ended, its attempts, the changes (with samples), its problems with
-    their codes in line order."""
+    their codes in line order and, for a name-keyed registry import, its reconciliation."""
     console = err_console()
     with get_database().sync_session() as session:
         job = session.get(ImportJob, job_id)
     if job is None:
         console.print(f"[red]no job has id {job_id}[/red]")
         raise typer.Exit(1)
+    if decisions_csv is not None:
+        _write_decisions(console, job, decisions_csv)
+        return
     report = _report_of(job)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, default=str))
@@ -166,3 +201,17 @@ def show(
             title = "what it would change" if job.dry_run else "changes (first of each kind)"
             print_samples(console, (job.counts or {}).get("sample") or [], title=title)
     print_problems(console, report)
+    if job.reconciliation:
+        print_reconciliation(console, job.reconciliation)
+
+
+def _write_decisions(console: Console, job: ImportJob, target: Path) -> None:
+    if not job.reconciliation:
+        console.print(f"[red]job {job.id} has no reconciliation report[/red]")
+        raise typer.Exit(1)
+    if str(target) == "-":
+        write_decisions_csv(job.reconciliation, sys.stdout)
+    else:
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            n = write_decisions_csv(job.reconciliation, handle)
+        console.print(f"{n} decisions -> {target}")

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import time
-from collections.abc import Callable, Iterator
-from itertools import chain
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Unpack
 
 import typer
 from sqlalchemy import func, select
 
 from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, demo_app, import_app
-from cli.jobs import follow
+from cli.jobs import follow, print_reconciliation
 from cli.output import err_console, print_problems
 from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
 from shared.db import Database, get_database
-from shared.models import ImportJob, JobStatus, Region, RegionLevel
+from shared.errors import ServiceError
+from shared.models import ImportJob, JobStatus, Region, RegionLevel, UnplacedRegistryRow
 from shared.registry.datasets import (
     KALTIM_PROPOSALS,
     KALTIM_REGISTRY,
@@ -27,22 +27,14 @@ from shared.registry.datasets import (
     REGISTRY_COLUMNS,
     Village,
     national_proposals,
-    national_registry,
     write_csv,
 )
 from shared.registry.flow import FileFormat
-from shared.registry.service import import_now, job_report, start_cooperative_import
+from shared.registry.national import KALTIM, SNAPSHOT, SNAPSHOT_SOURCE, national_plan
+from shared.registry.service import Options, import_now, job_report, start_cooperative_import
 from shared.villages.service import import_bundled_now
 
 console = err_console()
-
-KALTIM_PREFIX = "64."
-
-
-def read_rows(path: Path) -> Iterator[dict[str, str]]:
-    """The rows of a reference CSV file, as written."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        yield from csv.DictReader(handle)
 
 
 def _report(job: ImportJob, *, as_json: bool) -> None:
@@ -56,27 +48,38 @@ def _report(job: ImportJob, *, as_json: bool) -> None:
         if counts and job.status == JobStatus.succeeded:
             console.print("  " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         print_problems(console, report)
+        if job.reconciliation:
+            print_reconciliation(console, job.reconciliation)
     if job.status != JobStatus.succeeded:
         raise typer.Exit(1)
 
 
-def _import(path: Path, fmt: FileFormat, *, wait: bool, as_json: bool, dry_run: bool) -> None:
+def _import(path: Path, *, wait: bool, as_json: bool, **options: Unpack[Options]) -> None:
     if not path.is_file():
         console.print(f"[red]{path} does not exist[/red]")
         raise typer.Exit(2)
+    overrides = options.get("overrides")
+    if overrides is not None and not overrides.is_file():
+        console.print(f"[red]--overrides: {overrides} does not exist[/red]")
+        raise typer.Exit(2)
     db = get_database()
     actor = cli_actor()
-    if wait and db.settings.embedded:
-        # No worker runs beside this process in the embedded runtime: do the work here.
-        if as_json:
-            job = import_now(db, path, actor=actor, file_format=fmt, dry_run=dry_run)
-        else:
-            with console.status(f"importing {path.name}", spinner="dots"):
-                job = import_now(db, path, actor=actor, file_format=fmt, dry_run=dry_run)
-        _report(job, as_json=as_json)
-        return
     try:
-        queued = start_cooperative_import(db, path, actor, file_format=fmt, dry_run=dry_run)
+        if wait and db.settings.embedded:
+            # No worker runs beside this process in the embedded runtime: do the work here.
+            with (
+                console.status(f"importing {path.name}", spinner="dots")
+                if not as_json
+                else (nullcontext())
+            ):
+                job = import_now(db, path, actor=actor, **options)
+            _report(job, as_json=as_json)
+            return
+        queued = start_cooperative_import(db, path, actor, **options)
+    except ServiceError as exc:
+        option = f"--{exc.field.replace('_', '-')}: " if exc.field else ""
+        console.print(f"[red]{option}{exc.message}[/red]")
+        raise typer.Exit(2) from exc
     except BrokerUnavailable as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(3) from exc
@@ -96,18 +99,48 @@ def _import_command(file_format: FileFormat, doc: str) -> Callable[..., None]:
         as_json: JsonOption = False,
         dry_run: DryRunOption = False,
     ) -> None:
-        _import(path, file_format, wait=wait, as_json=as_json, dry_run=dry_run)
+        _import(path, file_format=file_format, wait=wait, as_json=as_json, dry_run=dry_run)
 
     command.__doc__ = doc
     return command
 
 
-import_app.command("cooperatives")(
-    _import_command(
-        FileFormat.registry,
-        "Import a registry file: one row per cooperative, upserted by registry id.",
+@import_app.command("cooperatives")
+def import_cooperatives(
+    path: Annotated[Path, typer.Argument(help="The file: CSV, XLSX or JSON")],
+    wait: WaitOption = False,
+    as_json: JsonOption = False,
+    dry_run: DryRunOption = False,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Name-keyed files: whose place ids they carry (default simkopdes)"),
+    ] = None,
+    min_match_rate: Annotated[
+        float | None,
+        typer.Option(help="Name-keyed files: refuse below this share matched per level (0-1)"),
+    ] = None,
+    allow_low_match: Annotated[
+        bool, typer.Option("--allow-low-match", help="Import even below the match rate")
+    ] = False,
+    overrides: Annotated[
+        Path | None, typer.Option(help="Overrides file (source_id,code) that wins over names")
+    ] = None,
+) -> None:
+    """Import a registry file: one row per cooperative (by village codes or place names), or
+    a regional summary by place names; upserted by registry id."""
+    _import(
+        path,
+        file_format=FileFormat.registry,
+        wait=wait,
+        as_json=as_json,
+        dry_run=dry_run,
+        source=source,
+        min_match_rate=min_match_rate,
+        allow_low_match=allow_low_match,
+        overrides=overrides,
     )
-)
+
+
 import_app.command("proposals")(
     _import_command(
         FileFormat.proposals, "Import proposals for new cooperatives, upserted by proposal id."
@@ -161,15 +194,33 @@ def demo_kaltim(
 def demo_national(
     seed: Annotated[int, typer.Option(help="Seed of the generator")] = 2025,
     out: Annotated[
-        Path | None, typer.Option(help="Where to write the generated file (default: uploads)")
+        Path | None, typer.Option(help="Where to write the generated file (default: var/)")
     ] = None,
     recompute: Annotated[bool, typer.Option(help="Recalculate coverage at the end")] = True,
 ) -> None:
-    """Generate and load a national-scale registry (about 83,400 cooperatives) and proposals."""
+    """Load the national demo: SIMKOPDES's count of cooperatives per regency (August 2026,
+    real) placed on each regency's villages, with generated names, stages and members;
+    Kalimantan Timur is the Kaltim reference set; proposals are generated."""
     db = get_database()
     _ensure_villages(db, None)
     started = time.perf_counter()
+    summary = import_now(db, SNAPSHOT, source=SNAPSHOT_SOURCE)
+    if summary.status != JobStatus.succeeded or not summary.reconciliation:
+        _report(summary, as_json=False)
+    console.print(f"registry snapshot {SNAPSHOT.name}: {summary.message}")
     with db.sync_session() as session:
+        for line, place, outcome, count, reason in session.execute(
+            select(
+                UnplacedRegistryRow.line,
+                UnplacedRegistryRow.place,
+                UnplacedRegistryRow.outcome,
+                UnplacedRegistryRow.cooperatives,
+                UnplacedRegistryRow.reason,
+            )
+            .where(UnplacedRegistryRow.source == SNAPSHOT_SOURCE)
+            .order_by(UnplacedRegistryRow.line)
+        ):
+            console.print(f"  not placed (line {line}, {outcome}, {count}): {place}: {reason}")
         villages = [
             Village(code, name, kind.value if kind else "desa")
             for code, name, kind in session.execute(
@@ -178,24 +229,23 @@ def demo_national(
                 )
             )
         ]
+    assert summary.reconciliation is not None
+    plan = national_plan(summary.reconciliation["regions"], villages, seed=seed)
+    for code, count in plan.without_villages:
+        console.print(f"  not placed: regency {code} has no villages here ({count} cooperatives)")
     path = out or Path("var") / f"national-{seed}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Kalimantan Timur is the reference set itself, row for row, so that `demo kaltim` and
-    # `demo national` compose in either order: each finds the other's Kaltim rows its own.
-    others = [v for v in villages if not v.code.startswith(KALTIM_PREFIX)]
-    rows = chain(national_registry(others, seed=seed), read_rows(KALTIM_REGISTRY))
-    n = write_csv(rows, path, REGISTRY_COLUMNS)
+    n = write_csv(plan.rows, path, REGISTRY_COLUMNS)
     console.print(
-        f"generated {n} cooperatives over {len(villages)} villages (Kaltim's from its"
-        f" reference set) in {time.perf_counter() - started:.1f}s -> {path}"
+        f"generated {n} cooperatives over {len(villages)} villages in"
+        f" {time.perf_counter() - started:.1f}s -> {path}"
     )
     _step(db, path, "registry")
+    # Kaltim's proposals are the reference set's; the rest of the country's are generated.
     proposals = path.with_name(f"national-proposals-{seed}.csv")
-    write_csv(
-        chain(national_proposals(others, seed=seed), read_rows(KALTIM_PROPOSALS)),
-        proposals,
-        PROPOSAL_COLUMNS,
-    )
+    elsewhere = [v for v in villages if not v.code.startswith(KALTIM + ".")]
+    write_csv(national_proposals(elsewhere, seed=seed), proposals, PROPOSAL_COLUMNS)
     _step(db, proposals, "proposals")
+    _step(db, KALTIM_PROPOSALS, "proposals")
     if recompute:
         _recompute(db)

@@ -68,6 +68,18 @@ class Settings(BaseSettings):
     max_reported_errors: int = Field(
         default=100, ge=1, le=100_000, description="Import errors kept per job (all are counted)"
     )
+    min_match_rate: float = Field(
+        default=0.95,
+        ge=0.0,
+        le=1.0,
+        description="Name-keyed registry files: the share of names per level that must match"
+        " an official region, else the import is refused (unless a low rate is allowed)",
+    )
+    place_overrides: Path | None = Field(
+        default=None,
+        description="Operations' overrides file (source_id,code) for name-keyed registry"
+        " imports; it wins over the crosswalk and the names",
+    )
     file_retention_days: int = Field(
         default=30,
         ge=1,

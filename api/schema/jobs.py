@@ -30,6 +30,7 @@ from api.schema.job_diff import (
     change_sample,
     level_changes,
 )
+from api.schema.reconciliation import ReconciliationReport, to_report
 from api.schema.user_errors import UserError, user_error
 from api.uploads import save_upload
 from shared.copying import fields_from
@@ -139,6 +140,14 @@ class ImportJob(Node):
     raw_warnings: strawberry.Private[list[dict[str, Any]]]
     raw_diff: strawberry.Private[dict[str, Any] | None]
     raw_counts: strawberry.Private[dict[str, Any]]
+    raw_reconciliation: strawberry.Private[dict[str, Any] | None]
+
+    @strawberry.field(
+        description="How a name-keyed registry file's places were reconciled: match rates per"
+        " level and every decision that was not exact; null for other jobs."
+    )
+    def reconciliation(self) -> ReconciliationReport | None:
+        return to_report(self.database_id, self.raw_reconciliation)
 
     @strawberry.field(
         description="What a village import changes, per level, province first (a dry run:"
@@ -189,6 +198,7 @@ def to_job(job: ImportJobModel) -> ImportJob:
         raw_warnings=list(job.warnings or []),
         raw_diff=job.diff,
         raw_counts=job.counts or {},
+        raw_reconciliation=job.reconciliation,
     )
 
 
@@ -285,6 +295,24 @@ class EditionInput:
     published_on: date | None = strawberry.field(default=None, description="Adoption date.")
 
 
+@strawberry.input(description="How a name-keyed registry file's places are reconciled.")
+class PlaceOptionsInput:
+    source: str | None = strawberry.field(
+        default=None, description='Whose place ids the file carries (default "simkopdes").'
+    )
+    min_match_rate: float | None = strawberry.field(
+        default=None,
+        description="Refuse when a level matches below this share (0-1); default"
+        " KOPDES_MIN_MATCH_RATE.",
+    )
+    allow_low_match: bool = strawberry.field(
+        default=False, description="Import even when a level matches below the minimum."
+    )
+    overrides: Upload | None = strawberry.field(
+        default=None, description="CSV source_id,code: codes that win over the names."
+    )
+
+
 @strawberry.type(description="The outcome of starting a job.")
 class ImportJobPayload:
     job: ImportJob | None = strawberry.field(description="The queued job; null when refused.")
@@ -345,19 +373,44 @@ class JobMutation:
         return ImportJobPayload(job=to_job(job), user_errors=[])
 
     @operations_mutation(
-        description="Upload a registry snapshot (CSV or XLSX) and queue its import (operations)."
+        description="Upload a registry snapshot (CSV or XLSX; by village codes, or by place"
+        " names: a cooperative list or a regional summary) and queue its import (operations)."
     )
     async def start_cooperative_import(
-        self, info: Info[Context, Any], file: Upload, dry_run: bool = False
+        self,
+        info: Info[Context, Any],
+        file: Upload,
+        dry_run: bool = False,
+        places: Annotated[
+            PlaceOptionsInput | None,
+            strawberry.argument(description="How a name-keyed file's places are reconciled."),
+        ] = None,
     ) -> ImportJobPayload:
         ctx = info.context
+        given = places or PlaceOptionsInput()
         with tempfile.TemporaryDirectory(prefix="kopdes-upload-") as tmp:
-            source = await save_upload(file, Path(tmp))
-            job = await run_in_threadpool(
-                lambda: start_cooperative_import(
-                    ctx.db, source, actor_of(info), dry_run=dry_run, source_name=source.name
+            folder = Path(tmp)
+            upload = await save_upload(file, folder)
+            overrides = None
+            if given.overrides is not None:
+                (folder / "overrides").mkdir()
+                overrides = await save_upload(given.overrides, folder / "overrides")
+            try:
+                job = await run_in_threadpool(
+                    lambda: start_cooperative_import(
+                        ctx.db,
+                        upload,
+                        actor_of(info),
+                        dry_run=dry_run,
+                        source_name=upload.name,
+                        source=given.source,
+                        min_match_rate=given.min_match_rate,
+                        allow_low_match=given.allow_low_match,
+                        overrides=overrides,
+                    )
                 )
-            )
+            except ServiceError as exc:
+                return ImportJobPayload(job=None, user_errors=[user_error(exc)])
         return ImportJobPayload(job=to_job(job), user_errors=[])
 
 

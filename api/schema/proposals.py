@@ -7,14 +7,13 @@ from datetime import date
 from typing import Any, Concatenate, ParamSpec
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from api import loaders
 from api.context import Context
-from api.pagination import Connection, build_connection, decode_cursor, page_size
-from api.permissions import IsPartner, admin_mutation
+from api.pagination import Connection, connection_of, decode_cursor, page_size
+from api.permissions import RoleAtLeast, admin_mutation, outside_scope
 from api.schema.common import Node, global_id, int_id
 from api.schema.cooperatives.queries import cooperative_by_id
 from api.schema.cooperatives.types import Cooperative
@@ -23,11 +22,11 @@ from api.schema.user_errors import Refused, UserError, write
 from shared.audit import Actor
 from shared.copying import fields_from, values_of
 from shared.models import Proposal as ProposalModel
-from shared.models import ProposalStatus
+from shared.models import ProposalStatus, Role
 from shared.models import Region as RegionModel
-from shared.proposals import service
+from shared.proposals import queries, service
 from shared.proposals.queries import ProposalFilter as FilterSpec
-from shared.proposals.queries import proposal_conditions
+from shared.proposals.queries import ProposalRow
 
 
 @strawberry.type(description="A region's proposal to form a new cooperative.")
@@ -55,14 +54,8 @@ class Proposal(Node):
         return await cooperative_by_id(info, self.cooperative_id)
 
 
-def to_proposal(row: ProposalModel, region_code: str) -> Proposal:
-    return fields_from(
-        Proposal,
-        row,
-        id=global_id("Proposal", row.id),
-        database_id=row.id,
-        region_code=region_code,
-    )
+def to_proposal(row: ProposalRow) -> Proposal:
+    return fields_from(Proposal, row, id=global_id("Proposal", row.id), database_id=row.id)
 
 
 @strawberry.input(description="Which proposals to list.")
@@ -73,21 +66,30 @@ class ProposalFilter:
     status: ProposalStatus | None = strawberry.field(default=None, description="In this status.")
 
 
-async def proposal_rows(ctx: Context, stmt: Any) -> list[tuple[ProposalModel, str]]:
-    rows = await loaders.fetch_rows(
-        ctx,
-        stmt.add_columns(RegionModel.code).join(
-            RegionModel, RegionModel.id == ProposalModel.region_id
-        ),
-    )
-    return [(r[0], r[1]) for r in rows]
+def spec_of(filter: ProposalFilter | None) -> FilterSpec:
+    f = filter or ProposalFilter()
+    return FilterSpec(region_code=(f.region_code or "").strip() or None, status=f.status)
+
+
+class ProposalsInScope(RoleAtLeast):
+    """The proposal list: partners and above; a scoped partner key asking for a region outside
+    its province is an anonymous caller there, refused with the anonymous caller's code."""
+
+    role = Role.partner
+
+    def has_permission(self, source: Any, info: Info[Context, Any], **kwargs: Any) -> bool:
+        super().has_permission(source, info, **kwargs)  # raises below a partner
+        scope = loaders.scope_of(info.context)
+        if not queries.outside_scope(spec_of(kwargs.get("filter")), scope):
+            return True
+        raise outside_scope(info, "that region")
 
 
 @strawberry.type
 class ProposalQuery:
     @strawberry.field(
         description="Proposals, newest id last, in pages (partners; counts are in coverage).",
-        permission_classes=[IsPartner],
+        permission_classes=[ProposalsInScope],
     )
     async def proposals(
         self,
@@ -98,18 +100,15 @@ class ProposalQuery:
     ) -> Connection[Proposal]:
         size = page_size(first)
         key = decode_cursor(after, 1)
-        f = filter or ProposalFilter()
-        conditions = proposal_conditions(
-            FilterSpec(region_code=(f.region_code or "").strip() or None, status=f.status)
+        spec = spec_of(filter)
+        ctx = info.context
+        scope = loaders.scope_of(ctx)
+        read = queries.proposal_page(
+            spec, after=int(key[0]) if key else None, size=size, scope=scope
         )
-        stmt = select(ProposalModel).where(*conditions)
-        if key:
-            stmt = stmt.where(ProposalModel.id > int(key[0]))
-        rows = await proposal_rows(info.context, stmt.order_by(ProposalModel.id).limit(size + 1))
-        count = loaders.counter(info.context, ProposalModel, conditions)
-        return build_connection(
-            rows, size, lambda r: (r[0].id,), lambda r: to_proposal(*r), after=after, count=count
-        )
+        page = await loaders.run(ctx, read)
+        count = loaders.count_of(ctx, queries.proposal_count(spec, scope))
+        return connection_of(page, lambda r: (r.id,), to_proposal, after=after, count=count)
 
 
 P = ParamSpec("P")
@@ -159,7 +158,7 @@ async def _proposal_write(
         row = change(session, actor, *args, **kwargs)
         region = session.get(RegionModel, row.region_id)
         assert region is not None
-        return to_proposal(row, region.code)
+        return to_proposal(queries.row_of(row, region.code))
 
     try:
         proposal = await write(info, written)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func
 from strawberry.types import Info
 
 from api import loaders
@@ -15,16 +15,18 @@ from api.errors import bad_input
 from api.pagination import (
     Connection,
     build_connection,
+    connection_of,
     decode_cursor,
     empty_connection,
     page_size,
 )
 from api.schema.common import Node, global_id
 from api.schema.coverage import Coverage, coverage_of
-from shared.cooperatives.queries import like_pattern, region_code_clause
 from shared.copying import fields_from
 from shared.models import Region as RegionModel
 from shared.models import RegionKind, RegionLevel, codes_above, level_of_code
+from shared.regions import queries
+from shared.regions.queries import RegionRow, like_pattern, region_code_clause
 from shared.villages.queries import retired_with_cooperative
 
 if TYPE_CHECKING:
@@ -136,15 +138,13 @@ class Village(Region):
         self, info: Info[Context, Any]
     ) -> list[Annotated[Cooperative, strawberry.lazy("api.schema.cooperatives.types")]]:
         # Cooperatives and villages refer to each other: a lazy type, and a late import.
-        from api.schema.cooperatives.types import to_cooperative, visible_code
+        from api.schema.cooperatives.types import to_cooperative
 
-        if not visible_code(info, self.code):
-            return []
         rows = await loaders.cooperatives_of_village(info.context).load(self.row_id)
         return [to_cooperative(r) for r in rows]
 
 
-def to_region(row: RegionModel) -> Region:
+def to_region(row: RegionRow) -> Region:
     cls = _TYPE_OF_LEVEL[row.level]
     return fields_from(
         cls,
@@ -165,7 +165,7 @@ _TYPE_OF_LEVEL: dict[RegionLevel, type[Region]] = {
 }
 
 
-def to_village(row: RegionModel) -> Village:
+def to_village(row: RegionRow) -> Village:
     region = to_region(row)
     assert isinstance(region, Village)
     return region
@@ -180,15 +180,7 @@ class RegionQuery:
 
     @strawberry.field(description="Every province of the current edition, by code.")
     async def provinces(self, info: Info[Context, Any]) -> list[Province]:
-        rows = await loaders.scalars(
-            info.context,
-            select(RegionModel)
-            .where(
-                RegionModel.level == RegionLevel.province,
-                RegionModel.retired_edition_id.is_(None),
-            )
-            .order_by(RegionModel.code),
-        )
+        rows = await loaders.run(info.context, queries.provinces())
         return [p for p in map(to_region, rows) if isinstance(p, Province)]
 
     @strawberry.field(
@@ -239,20 +231,17 @@ async def _page_by_code(
     conditions: list[ColumnElement[bool]],
     first: int | None,
     after: str | None,
-    node: Callable[[RegionModel], NodeT],
+    node: Callable[[RegionRow], NodeT],
 ) -> Connection[NodeT]:
     """A keyset page of the regions matching ``conditions``, in code order, counted on request."""
     size = page_size(first)
     key = decode_cursor(after, 1)
-    stmt = select(RegionModel).where(*conditions)
-    if key:
-        stmt = stmt.where(RegionModel.code > str(key[0]))
     ctx = info.context
-    rows = await loaders.scalars(ctx, stmt.order_by(RegionModel.code).limit(size + 1))
+    read = queries.region_page(conditions, str(key[0]) if key else None, size)
+    page = await loaders.run(ctx, read)
+    count = loaders.count_of(ctx, queries.region_count(conditions))
+    return connection_of(page, _by_code, node, after=after, count=count)
 
-    count = loaders.counter(ctx, RegionModel, conditions)
-    return build_connection(rows, size, _by_code, node, after=after, count=count)
 
-
-def _by_code(row: RegionModel) -> tuple[str]:
+def _by_code(row: RegionRow) -> tuple[str]:
     return (row.code,)

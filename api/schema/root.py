@@ -27,13 +27,14 @@ from api.schema.common import Node, db_int, parse_global_id
 from api.schema.cooperatives.mutations import CooperativeMutation
 from api.schema.cooperatives.queries import CooperativeQuery, cooperative_by_id
 from api.schema.coverage import CoverageQuery
+from api.schema.findings import FindingsQuery
 from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to_edition, to_job
-from api.schema.proposals import ProposalMutation, ProposalQuery, proposal_rows, to_proposal
+from api.schema.proposals import ProposalMutation, ProposalQuery, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
 from api.schema.viewer import ViewerQuery
 from api.tracing import graphql_tracing
 from shared.models import Edition as EditionModel
-from shared.models import Proposal as ProposalModel
+from shared.proposals import queries as proposal_queries
 
 REGION_TYPES = {"Province", "Regency", "District", "Village"}
 
@@ -51,8 +52,8 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
     if type_name == "Cooperative":
         return await cooperative_by_id(info, number)
     if type_name == "Proposal":
-        rows = await proposal_rows(ctx, select(ProposalModel).where(ProposalModel.id == number))
-        return to_proposal(*rows[0]) if rows else None
+        rows = await loaders.run(ctx, proposal_queries.proposals_by_id([number]))
+        return to_proposal(rows[0]) if rows else None
     if type_name == "Edition":
         editions = await loaders.scalars(ctx, select(EditionModel).where(EditionModel.id == number))
         return to_edition(editions[0]) if editions else None
@@ -65,7 +66,14 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
 
 @strawberry.type(description="Read access: coverage, regions, cooperatives, proposals, jobs.")
 class Query(
-    RegionQuery, CoverageQuery, CooperativeQuery, ProposalQuery, JobQuery, AccessQuery, ViewerQuery
+    RegionQuery,
+    CoverageQuery,
+    FindingsQuery,
+    CooperativeQuery,
+    ProposalQuery,
+    JobQuery,
+    AccessQuery,
+    ViewerQuery,
 ):
     @strawberry.field(description="Any object by its global id (Relay), or null.")
     async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:

@@ -68,8 +68,9 @@ def _present(value: object) -> bool:
     return not (isinstance(value, str) and not value.strip())
 
 
-def assess(cooperative: Cooperative) -> Readiness:
-    """Which financing requirements the cooperative meets and which it lacks."""
+def assess(cooperative: object) -> Readiness:
+    """Which financing requirements the cooperative meets and which it lacks (``cooperative``:
+    a model instance or a read-side row, anything with the columns' names)."""
     met: list[Requirement] = []
     missing: list[Requirement] = []
     for requirement, column in _COLUMN.items():

@@ -1,16 +1,25 @@
-"""Read-side SQL for cooperatives: filters, scopes and orderings.
+"""Read-side SQL for cooperatives: filters, scope, the rows the API answers with.
 
 The API and the CLI build lists from these clauses so that "in region 64.72" or "ready for
-financing" means the same everywhere.
+financing" means the same everywhere. Rows are :class:`CooperativeRow`, plain values (see
+``shared.reads``).
+
+A partner key's province scope adds, never hides: every caller sees the same cooperatives
+(the directory is public), and each row says whether the caller's scope includes it
+(``in_scope``), which is what opens its protected profile. That is decided here, once, in the
+statement that reads the rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Row, Select, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from shared.cooperatives.financing import financing_ready_clause
@@ -24,19 +33,8 @@ from shared.models import (
     Scheme,
     Stage,
 )
-
-
-def region_code_clause(code: str) -> ColumnElement[bool]:
-    """Regions (villages) inside the region with this code, at any level."""
-    match len(code):
-        case 2:
-            return Region.province_code == code
-        case 5:
-            return Region.regency_code == code
-        case 8:
-            return Region.district_code == code
-        case _:
-            return Region.code == code
+from shared.reads import Page, Read, keyset_page, read_rows, read_scalar
+from shared.regions.queries import REGION_COLUMNS, RegionRow, like_pattern, region_row
 
 
 class _IdAmong(ColumnElement[bool]):
@@ -92,7 +90,8 @@ def in_region(code: str) -> ColumnElement[bool]:
 
 
 def in_province_scope(province_code: str | None) -> ColumnElement[bool] | None:
-    """A scoped API key sees only cooperatives of its province; None means no restriction."""
+    """Only cooperatives of the province (a partner's export: no row outside its scope);
+    None means no restriction. Queries do not filter by scope (see ``CooperativeRow.in_scope``)."""
     return None if province_code is None else in_region(province_code)
 
 
@@ -106,11 +105,6 @@ class CooperativeFilter:
     outlet_type: OutletType | None = None
     financing_ready: bool | None = None
     search: str | None = None
-
-
-def like_pattern(text: str) -> str:
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def cooperative_conditions(
@@ -149,3 +143,160 @@ def cooperative_conditions(
     if scoped is not None:
         conditions.append(scoped)
     return conditions
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CooperativeRow:
+    """A cooperative as the read side answers it: the directory, the profile's columns, and
+    whether the caller's scope includes it (``in_scope``)."""
+
+    id: int
+    registry_id: str | None
+    name: str
+    kind: CooperativeKind
+    scheme: Scheme
+    stage: Stage
+    is_mockup: bool
+    version: int
+    updated_at: datetime
+    member_count: int | None
+    sk_ahu_number: str | None
+    sk_ahu_date: date | None
+    akta_number: str | None
+    akta_date: date | None
+    notary_name: str | None
+    nik_koperasi: str | None
+    nib: str | None
+    npwp: str | None
+    bank_name: str | None
+    bank_account_number: str | None
+    business_proposal_approved_on: date | None
+    in_scope: bool
+
+
+COOPERATIVE_COLUMNS = tuple(
+    getattr(Cooperative, name) for name in CooperativeRow.__dataclass_fields__ if name != "in_scope"
+)
+
+
+def row_of(cooperative: Cooperative) -> CooperativeRow:
+    """The row of a cooperative a write just made or changed (its writers have no scope)."""
+    return _row(*(getattr(cooperative, c.key) for c in COOPERATIVE_COLUMNS), True)
+
+
+def _scope_column(scope: str | None) -> ColumnElement[bool] | None:
+    """Whether a cooperative covers a village of the scope's province (None: no scope, every
+    row is in it): the primary key of its links, then their province code."""
+    if scope is None:
+        return None
+    link = aliased(CooperativeVillage)  # the statement may read links itself
+    return exists(
+        select(link.village_id)
+        .where(link.cooperative_id == Cooperative.id, link.province_code == scope)
+        .correlate(Cooperative)
+    )
+
+
+def _with_scope(columns: Sequence[Any], scope: str | None) -> tuple[list[Any], Any]:
+    """The columns to select for rows seen with ``scope``, and what makes a row of them."""
+    flag = _scope_column(scope)
+    if flag is None:
+        return list(columns), _in_scope_row
+    return [*columns, flag], _scoped_row
+
+
+# The rows' constructor, for positional columns (a dataclass's own signature is too exact).
+_row: Callable[..., CooperativeRow] = CooperativeRow
+
+
+def _in_scope_row(*columns: Any) -> CooperativeRow:
+    return _row(*columns, True)
+
+
+def _scoped_row(*columns: Any) -> CooperativeRow:
+    return _row(*columns[:-1], bool(columns[-1]))
+
+
+def cooperatives_by_id(ids: Sequence[int], scope: str | None) -> Read[list[CooperativeRow]]:
+    columns, row = _with_scope(COOPERATIVE_COLUMNS, scope)
+    return read_rows(select(*columns).where(Cooperative.id.in_(ids)), row)
+
+
+def cooperative_by_registry_id(registry_id: str, scope: str | None) -> Read[CooperativeRow | None]:
+    columns, row = _with_scope(COOPERATIVE_COLUMNS, scope)
+    statement = select(*columns).where(Cooperative.registry_id == registry_id)
+    return read_rows(statement, row).then(lambda rows: rows[0] if rows else None)
+
+
+# Orders of the list: the key columns, the id last so that the key is unique.
+ORDERS: dict[str, tuple[Any, ...]] = {
+    "id": (Cooperative.id,),
+    "name": (Cooperative.name, Cooperative.id),
+    "updated_at": (Cooperative.updated_at, Cooperative.id),
+}
+
+
+def cooperative_page(
+    f: CooperativeFilter,
+    *,
+    order: str,
+    after: Sequence[Any] | None,
+    size: int,
+    scope: str | None,
+) -> Read[Page[CooperativeRow]]:
+    """One page of the cooperatives the filter keeps, in ``order`` (an ``ORDERS`` key), after
+    the key values ``after``."""
+    inside = scope is not None and f.region_code is not None and f.region_code.startswith(scope)
+    columns, row = _with_scope(COOPERATIVE_COLUMNS, None if inside else scope)
+    statement = select(*columns).where(*cooperative_conditions(f))
+    return keyset_page(statement, ORDERS[order], after, size, row)
+
+
+def cooperative_count(f: CooperativeFilter) -> Read[int]:
+    """How many cooperatives the filter keeps. A filter on a region alone is counted on the
+    links' index of that region's codes (index only, a merger once), not on the table."""
+    region = f.region_code
+    if region and f == CooperativeFilter(region_code=region) and len(region) <= 8:
+        statement = select(func.count(CooperativeVillage.cooperative_id.distinct())).where(
+            links_in_region(region)
+        )
+    else:
+        statement = select(func.count()).select_from(Cooperative).where(*cooperative_conditions(f))
+    return read_scalar(statement).then(int)
+
+
+def cooperatives_of_villages(
+    village_ids: Sequence[int], scope: str | None
+) -> Read[list[tuple[int, CooperativeRow]]]:
+    """(village id, cooperative) for the cooperatives covering each village, by id."""
+    columns, row = _with_scope(COOPERATIVE_COLUMNS, scope)
+    statement = (
+        select(CooperativeVillage.village_id, *columns)
+        .join(Cooperative, Cooperative.id == CooperativeVillage.cooperative_id)
+        .where(CooperativeVillage.village_id.in_(village_ids))
+        .order_by(Cooperative.id)
+    )
+    return Read(statement, lambda rows: [(r[0], row(*r[1:])) for r in rows])
+
+
+def villages_of_cooperatives(ids: Sequence[int]) -> Read[list[tuple[int, RegionRow]]]:
+    """(cooperative id, village) for the villages each cooperative covers, by code."""
+    statement = (
+        select(CooperativeVillage.cooperative_id, *REGION_COLUMNS)
+        .join(Region, Region.id == CooperativeVillage.village_id)
+        .where(CooperativeVillage.cooperative_id.in_(ids))
+        .order_by(Region.code)
+    )
+    return Read(statement, lambda rows: [(r[0], region_row(*r[1:])) for r in rows])
+
+
+def rows_of_cooperatives(
+    model: Any, ids: Sequence[int], order: Sequence[Any]
+) -> Read[list[Row[Any]]]:
+    """The rows of a table belonging to cooperatives (outlets, officers, stage events, member
+    counts), as plain rows with the table's column names, in ``order``."""
+    statement = select(*model.__table__.columns).where(model.cooperative_id.in_(ids))
+    return Read(statement.order_by(*order), list)

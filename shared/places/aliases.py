@@ -41,8 +41,12 @@ class AliasTable:
         return sum(len(v) for v in self._by_key.values())
 
 
-def load_aliases(gazetteer: Gazetteer, path: Path = ALIASES_PATH) -> AliasTable:
-    """The alias table at ``path``, checked against ``gazetteer``."""
+def load_aliases(
+    gazetteer: Gazetteer, path: Path = ALIASES_PATH, *, skip_absent: bool = False
+) -> AliasTable:
+    """The alias table at ``path``, checked against ``gazetteer``. ``skip_absent``: leave
+    out aliases of places the gazetteer does not hold (a database holding part of the
+    country) instead of refusing the table; other problems are still reported."""
     table = AliasTable()
     problems: list[TableProblem] = []
     names = _NamesOnce(gazetteer)
@@ -57,6 +61,8 @@ def load_aliases(gazetteer: Gazetteer, path: Path = ALIASES_PATH) -> AliasTable:
             problems.append(TableProblem(path.name, line, "alias", row["alias"], "empty"))
             continue
         target = _target(level, row["official"], gazetteer, names)
+        if isinstance(target, str) and skip_absent and target.startswith(_ABSENT):
+            continue
         if isinstance(target, str):
             problems.append(TableProblem(path.name, line, "official", row["official"], target))
             continue
@@ -64,6 +70,10 @@ def load_aliases(gazetteer: Gazetteer, path: Path = ALIASES_PATH) -> AliasTable:
     if problems:
         raise PlaceTableError(problems)
     return table
+
+
+# How _target's reasons begin when the place is not in the gazetteer at all.
+_ABSENT = ("no ", "0 ")
 
 
 class _NamesOnce:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,8 @@ from shared.jobs.runner import AuditNote, Flow, Outcome, Progress, Timer, Write,
 from shared.jobs.store import JobInput
 from shared.models import JobKind, JobPhase
 from shared.proposals import importing as proposals
-from shared.registry import apply, plan, rows
+from shared.registry import layouts, named
+from shared.registry.placing import PlaceOptions, with_overrides
 
 
 class FileFormat(StrEnum):
@@ -35,13 +37,14 @@ class FileFormat(StrEnum):
 class _Steps:
     """How one file format is read, compared with the database, and written."""
 
-    parse: Callable[..., list[Any]]  # (path, report, *, on_rows) -> rows
-    plan: Callable[[Session, Any, Report], Any]  # -> a plan with .changes and .counts()
+    parse: Callable[..., Any]  # (path, report, *, on_rows) -> rows
+    plan: Callable[..., Any]  # (session, rows, report, [options]) -> .changes and .counts()
     apply: Callable[[Session, Any], None]
 
 
 _STEPS = {
-    FileFormat.registry: _Steps(rows.parse, plan.plan, apply.apply),
+    # Any of the three registry layouts (shared.registry.layouts), told apart by the header.
+    FileFormat.registry: _Steps(layouts.parse, named.plan, named.apply),
     FileFormat.proposals: _Steps(proposals.parse, proposals.plan, proposals.apply),
 }
 
@@ -51,9 +54,14 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
     file_format = FileFormat(job.params.get("format", FileFormat.registry.value))
     steps = _STEPS[file_format]
     report = Report(limit=db.settings.max_reported_errors)
+    planner = steps.plan
+    if file_format is FileFormat.registry:
+        options = PlaceOptions.from_params(job.params, db.settings.min_match_rate, job.local)
+        planner = partial(steps.plan, options=with_overrides(options, report))
 
-    def refused() -> Outcome:
-        return Outcome(False, report.summary(), {"timings": timer.done(), **report.job_fields()})
+    def refused(found: Any = None) -> Outcome:
+        fields = {"timings": timer.done(), **report.job_fields(), **_reconciliation(found)}
+        return Outcome(False, report.summary(), fields)
 
     progress(phase=JobPhase.reading, rows_done=0)
     try:
@@ -68,22 +76,23 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
     progress(phase=JobPhase.validating, rows_done=len(parsed), rows_total=len(parsed))
 
     def write(session: Session) -> Outcome:
-        found = steps.plan(session, parsed, report)
+        found = planner(session, parsed, report)
         timer.mark("validating")
         if report.failed():
-            raise WriteNothing(refused())
+            raise WriteNothing(refused(found))
         counts = found.counts()
+        extra = _reconciliation(found)
         if job.dry_run:
-            raise WriteNothing(
-                Outcome(
-                    True,
-                    f"dry run: would create {counts['created']}, update {counts['updated']},"
-                    f" leave {counts['unchanged']} unchanged; nothing was written",
-                    {"counts": counts, "timings": timer.done(), **report.job_fields()},
-                )
+            message = _message(found, dry_run=True) or (
+                f"dry run: would create {counts['created']}, update {counts['updated']},"
+                f" leave {counts['unchanged']} unchanged; nothing was written"
             )
+            fields = {"counts": counts, "timings": timer.done(), **report.job_fields(), **extra}
+            raise WriteNothing(Outcome(True, message, fields))
         audit = None
         if found.changes:
+            if isinstance(found, named.Reconciled):
+                found.job_id = job.id
             steps.apply(session, found)
             audit = AuditNote(
                 f"import.{file_format.value}",
@@ -93,7 +102,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
             )
             note_change(session)
         timer.mark("writing")
-        message = (
+        message = _message(found, dry_run=False) or (
             f"{counts['created']} created, {counts['updated']} updated,"
             f" {counts['unchanged']} unchanged"
             if found.changes
@@ -101,10 +110,23 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
         )
         fields = {"counts": counts, "timings": timer.done(), "rows_done": len(parsed)}
         return Outcome(
-            True, message, {**fields, **report.job_fields()}, audit, wrote=bool(found.changes)
+            True,
+            message,
+            {**fields, **report.job_fields(), **extra},
+            audit,
+            wrote=bool(found.changes),
         )
 
     return write
+
+
+def _reconciliation(found: Any) -> dict[str, Any]:
+    """The reconciliation report of a name-keyed file, for the job row."""
+    return found.job_fields() if isinstance(found, named.Reconciled) else {}
+
+
+def _message(found: Any, *, dry_run: bool) -> str | None:
+    return found.message(dry_run=dry_run) if isinstance(found, named.Reconciled) else None
 
 
 REGISTRY_IMPORT = Flow(

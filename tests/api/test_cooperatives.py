@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from shared.models import Officer, OfficerRole, OutletType
 from tests.api.support import (
     LEMPAKE,
     STEWARD,
     Keys,
-    add_outside_province,
     global_id,
 )
 from tests.support import gql
@@ -74,25 +74,6 @@ async def test_partner_reads_the_full_profile_with_financing_readiness(
     assert readiness["ready"] is False
     assert "legal_entity" in readiness["missing"]
     assert len(merger["data"]["cooperative"]["villages"]) == 2
-
-
-async def test_scoped_partner_cannot_tell_out_of_scope_from_missing(
-    client: httpx.AsyncClient, coops: dict[str, int], keys: Keys
-) -> None:
-    outside = add_outside_province(client_db(coops))
-    query = "query($id: ID!) { cooperative(id: $id) { name legalIdentifiers { nib } } }"
-    headers = keys.headers("partner64")
-    out = await gql(client, query, {"id": global_id("Cooperative", outside)}, headers=headers)
-    missing = await gql(client, query, {"id": global_id("Cooperative", 999_999)}, headers=headers)
-    assert out == missing == {"data": {"cooperative": None}, "extensions": {"cost": 2}}
-    inside = await gql(
-        client, query, {"id": global_id("Cooperative", coops["paser"])}, headers=headers
-    )
-    assert inside["data"]["cooperative"]["name"].endswith("Pasir Belengkong")
-    listed = await gql(client, "{ cooperatives { totalCount } }", headers=headers)
-    assert listed["data"]["cooperatives"]["totalCount"] == 3
-    unscoped = await gql(client, "{ cooperatives { totalCount } }", headers=keys.headers("partner"))
-    assert unscoped["data"]["cooperatives"]["totalCount"] == 4
 
 
 def client_db(_coops: dict[str, int]) -> Any:
@@ -217,3 +198,60 @@ async def test_a_page_of_cooperatives_costs_the_same_statements_for_10_or_100(
     assert len(big["data"]["cooperatives"]["edges"]) == 100
     assert len(statements) == small_count, statements
     assert small_count <= 6, statements  # page, count, villages, outlets, officers
+
+
+PROPOSALS = """
+query($first: Int) {
+  proposals(first: $first) {
+    totalCount
+    edges { node { proposedName region { code } cooperative { name villages { code } } } }
+  }
+}"""
+
+
+def _formed_proposals(db: Any, cooperative_ids: list[int]) -> None:
+    """One proposal per cooperative, proposed by its regency and marked formed by it."""
+    from shared.models import ProposalStatus
+    from shared.proposals import service as proposals
+
+    for coop_id in cooperative_ids:
+        with db.transaction() as session:
+            proposal = proposals.submit_proposal(
+                session, STEWARD, region_code="64.01", proposed_name=f"Usulan {coop_id}"
+            )
+            proposals.decide_proposal(session, STEWARD, proposal.id, ProposalStatus.approved)
+            proposals.decide_proposal(
+                session, STEWARD, proposal.id, ProposalStatus.formed, cooperative_id=coop_id
+            )
+
+
+async def test_a_page_of_proposals_reads_their_cooperatives_in_one_statement(
+    client: httpx.AsyncClient, coops: dict[str, int], keys: Keys, statements: list[str]
+) -> None:
+    db = client_db(coops)
+    _formed_proposals(db, [coops["paser"], coops["merger"]])
+    statements.clear()
+    few = await gql(client, PROPOSALS, {"first": 100}, headers=keys.headers("partner"))
+    few_statements = list(statements)
+    assert [e["node"]["cooperative"]["name"] for e in few["data"]["proposals"]["edges"]] == [
+        "Koperasi Desa Merah Putih Pasir Belengkong",
+        "Koperasi Merah Putih Sindu Batu Raja",
+    ]
+
+    _many_cooperatives(db, 30)
+    from shared.models import Cooperative
+
+    with db.sync_session() as session:
+        others = session.scalars(
+            select(Cooperative.id).where(Cooperative.id.not_in(list(coops.values())))
+        ).all()
+    _formed_proposals(db, list(others))
+    statements.clear()
+    many = await gql(client, PROPOSALS, {"first": 100}, headers=keys.headers("partner"))
+    edges = many["data"]["proposals"]["edges"]
+    assert len(edges) == 32
+    assert all(e["node"]["cooperative"]["villages"] for e in edges)
+    cooperative_reads = [s for s in statements if "FROM cooperatives" in s]
+    assert len(cooperative_reads) == 1, cooperative_reads
+    # The page, its count, the regions, the cooperatives and their villages: whatever N.
+    assert len(statements) == len(few_statements) <= 5, statements

@@ -126,8 +126,12 @@ async def test_polling_dashboards_are_answered_from_the_version_keyed_cache(
     statements.clear()
     again = await gql(client, DASHBOARD)
     assert again == first
-    assert len(statements) == 1, statements  # the versions in data_state, nothing else
-    assert "data_state" in statements[0]
+    if kaltim.async_engine.dialect.name == "postgresql":
+        # The versions are read on a connection of their own (api/versions.py), not the pool.
+        assert statements == []
+    else:
+        assert len(statements) == 1, statements  # the versions in data_state, nothing else
+        assert "data_state" in statements[0]
 
     # A change in the data (here a cooperative linked) makes the next answer fresh.
     from shared.cooperatives import service

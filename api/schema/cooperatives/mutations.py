@@ -18,6 +18,7 @@ from api.schema.cooperatives.types import Cooperative, Outlet, to_cooperative, t
 from api.schema.user_errors import Refused, UserError, write
 from shared.audit import Actor
 from shared.cooperatives import service
+from shared.cooperatives.queries import CooperativeRow, row_of
 from shared.copying import values_of
 from shared.models import Cooperative as CooperativeModel
 from shared.models import CooperativeKind, OutletStatus, OutletType, Scheme, Stage
@@ -132,11 +133,11 @@ async def _cooperative_write(
     """Run a service's change for the caller; answer with the cooperative, or with the user
     errors of a refusal."""
 
-    def written(session: Session, actor: Actor) -> CooperativeModel:
+    def written(session: Session, actor: Actor) -> CooperativeRow:
         coop = change(session, actor, *args, **kwargs)
         session.flush()
         session.refresh(coop)  # server-side and on-update values, before the session closes
-        return coop
+        return row_of(coop)
 
     try:
         coop = await write(info, written)
@@ -176,13 +177,13 @@ class CooperativeMutation:
         coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
         outlet = values_of(input, "cooperative_id", "type")
 
-        def work(session: Session, actor: Actor) -> tuple[Outlet, CooperativeModel]:
+        def work(session: Session, actor: Actor) -> tuple[Outlet, CooperativeRow]:
             row = service.add_outlet(session, actor, coop_id, input.type, **outlet)
             session.flush()
             coop = session.get(CooperativeModel, coop_id)
             assert coop is not None
             session.refresh(coop)
-            return to_outlet(row), coop
+            return to_outlet(row), row_of(coop)
 
         try:
             added, coop = await write(info, work)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import select, tuple_
 from strawberry.types import Info
 
 from api import loaders
 from api.context import Context
-from api.pagination import Connection, build_connection, decode_cursor, page_size
+from api.pagination import Connection, connection_of, decode_cursor, page_size
 from api.schema.common import int_id
-from api.schema.cooperatives.types import Cooperative, scope_of, to_cooperative
+from api.schema.cooperatives.types import Cooperative, to_cooperative
+from shared.cooperatives import queries
 from shared.cooperatives.queries import CooperativeFilter as FilterSpec
-from shared.cooperatives.queries import cooperative_conditions, in_province_scope
+from shared.cooperatives.queries import CooperativeRow
 from shared.copying import fields_from
-from shared.models import Cooperative as CooperativeModel
 from shared.models import CooperativeKind, OutletType, Scheme, Stage
 
 
@@ -52,32 +52,18 @@ class CooperativeOrder(Enum):
     UPDATED_AT = "updated_at"
 
 
-ORDER_COLUMNS = {
-    CooperativeOrder.ID: None,
-    CooperativeOrder.NAME: CooperativeModel.name,
-    CooperativeOrder.UPDATED_AT: CooperativeModel.updated_at,
-}
-
-
-async def _one(info: Info[Context, Any], *conditions: Any) -> Cooperative | None:
-    scoped = in_province_scope(scope_of(info))
-    stmt = select(CooperativeModel).where(*conditions)
-    if scoped is not None:
-        stmt = stmt.where(scoped)
-    rows = await loaders.scalars(info.context, stmt)
-    return to_cooperative(rows[0]) if rows else None
-
-
 async def cooperative_by_id(info: Info[Context, Any], cooperative_id: int) -> Cooperative | None:
-    return await _one(info, CooperativeModel.id == cooperative_id)
+    row = await loaders.cooperative_by_id(info.context).load(cooperative_id)
+    return to_cooperative(row) if row else None
 
 
 @strawberry.type
 class CooperativeQuery:
     @strawberry.field(
         description=(
-            "One cooperative by global id (or numeric id); null when it does not exist or"
-            " lies outside the key's province scope."
+            "One cooperative by global id (or numeric id); null when it does not exist."
+            " A partner key's province scope opens the protected profile inside it; outside"
+            " it the key reads what anyone may read."
         )
     )
     async def cooperative(self, info: Info[Context, Any], id: strawberry.ID) -> Cooperative | None:
@@ -87,7 +73,10 @@ class CooperativeQuery:
     async def cooperative_by_registry_id(
         self, info: Info[Context, Any], registry_id: str
     ) -> Cooperative | None:
-        return await _one(info, CooperativeModel.registry_id == registry_id.strip())
+        ctx = info.context
+        read = queries.cooperative_by_registry_id(registry_id.strip(), loaders.scope_of(ctx))
+        row = await loaders.run(ctx, read)
+        return to_cooperative(row) if row else None
 
     @strawberry.field(description="Cooperatives matching a filter, in pages (keyset cursors).")
     async def cooperatives(
@@ -99,31 +88,24 @@ class CooperativeQuery:
         after: str | None = None,
     ) -> Connection[Cooperative]:
         size = page_size(first)
-        column = ORDER_COLUMNS[order_by]
-        key = decode_cursor(after, 1 if column is None else 2)
-        conditions = cooperative_conditions(
-            (filter or CooperativeFilter()).spec(), scope=scope_of(info)
+        order = order_by.value
+        key = decode_cursor(after, len(queries.ORDERS[order]))
+        if key is not None:
+            key[-1] = int(key[-1])
+            if order_by is CooperativeOrder.UPDATED_AT:
+                key[0] = datetime.fromisoformat(str(key[0]))
+        spec = (filter or CooperativeFilter()).spec()
+        ctx = info.context
+        read = queries.cooperative_page(
+            spec, order=order, after=key, size=size, scope=loaders.scope_of(ctx)
         )
-        stmt = select(CooperativeModel).where(*conditions)
-        if column is None:
-            if key:
-                stmt = stmt.where(CooperativeModel.id > int(key[0]))
-            stmt = stmt.order_by(CooperativeModel.id)
-        else:
-            if key:
-                value: Any = key[0]
-                if column is CooperativeModel.updated_at:
-                    value = datetime.fromisoformat(str(value))
-                # Row-value comparison: one index range scan on both databases.
-                stmt = stmt.where(tuple_(column, CooperativeModel.id) > tuple_(value, int(key[1])))
-            stmt = stmt.order_by(column, CooperativeModel.id)
-        rows = await loaders.scalars(info.context, stmt.limit(size + 1))
+        page = await loaders.run(ctx, read)
+        count = loaders.count_of(ctx, queries.cooperative_count(spec))
+        return connection_of(page, _CURSORS[order_by], to_cooperative, after=after, count=count)
 
-        def cursor_key(r: CooperativeModel) -> tuple[Any, ...]:
-            if column is None:
-                return (r.id,)
-            value = getattr(r, column.key)
-            return (value.isoformat() if isinstance(value, datetime) else value, r.id)
 
-        count = loaders.counter(info.context, CooperativeModel, conditions)
-        return build_connection(rows, size, cursor_key, to_cooperative, after=after, count=count)
+_CURSORS: dict[CooperativeOrder, Callable[[CooperativeRow], tuple[Any, ...]]] = {
+    CooperativeOrder.ID: lambda r: (r.id,),
+    CooperativeOrder.NAME: lambda r: (r.name, r.id),
+    CooperativeOrder.UPDATED_AT: lambda r: (r.updated_at.isoformat(), r.id),
+}

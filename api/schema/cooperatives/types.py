@@ -10,12 +10,12 @@ from strawberry.types import Info
 
 from api import loaders
 from api.context import Context
-from api.permissions import IsPartner
+from api.permissions import InPartnerScope
 from api.schema.common import Node, global_id
 from api.schema.regions import Village, to_village
 from shared.cooperatives.financing import REQUIREMENT_LABELS, Requirement, assess
+from shared.cooperatives.queries import CooperativeRow
 from shared.copying import fields_from
-from shared.models import Cooperative as CooperativeModel
 from shared.models import (
     CooperativeKind,
     OfficerRole,
@@ -24,23 +24,12 @@ from shared.models import (
     Scheme,
     Stage,
 )
-from shared.models import Outlet as OutletModel
 
 strawberry.enum(
     Requirement,
     name="FinancingRequirement",
     description="A prerequisite for Himbara financing under PMK 49/2025.",
 )
-
-
-def scope_of(info: Info[Context, Any]) -> str | None:
-    """The province a scoped key is limited to; None when it sees the whole country."""
-    return info.context.principal.province_code
-
-
-def visible_code(info: Info[Context, Any], region_code: str) -> bool:
-    scope = scope_of(info)
-    return scope is None or region_code.startswith(scope)
 
 
 @strawberry.type(description="Legal identifiers of a cooperative (partners only).")
@@ -118,7 +107,9 @@ class Cooperative(Node):
         description="Changes with every write; pass it as expectedVersion to update safely."
     )
     updated_at: datetime = strawberry.field(description="Last change.")
-    row: strawberry.Private[CooperativeModel]
+    row: strawberry.Private[CooperativeRow]
+    # The caller's scope includes it: its protected profile is open (InPartnerScope).
+    in_scope: strawberry.Private[bool]
 
     @strawberry.field(description="Villages it covers (several for a merger).")
     async def villages(self, info: Info[Context, Any]) -> list[Village]:
@@ -130,13 +121,13 @@ class Cooperative(Node):
         rows = await loaders.outlets_of_cooperative(info.context).load(self.database_id)
         return sorted({r.type for r in rows}, key=list(OutletType).index)
 
-    @strawberry.field(description="Its outlets (partners).", permission_classes=[IsPartner])
+    @strawberry.field(description="Its outlets (partners).", permission_classes=[InPartnerScope])
     async def outlets(self, info: Info[Context, Any]) -> list[Outlet] | None:
         rows = await loaders.outlets_of_cooperative(info.context).load(self.database_id)
         return [to_outlet(r) for r in rows]
 
     @strawberry.field(
-        description="Stages reached, in order (partners).", permission_classes=[IsPartner]
+        description="Stages reached, in order (partners).", permission_classes=[InPartnerScope]
     )
     async def stage_history(self, info: Info[Context, Any]) -> list[StageEvent] | None:
         rows = await loaders.stages_of_cooperative(info.context).load(self.database_id)
@@ -144,13 +135,15 @@ class Cooperative(Node):
         rows = sorted(rows, key=lambda r: order.index(r.stage))
         return [fields_from(StageEvent, r) for r in rows]
 
-    @strawberry.field(description="Legal identifiers (partners).", permission_classes=[IsPartner])
+    @strawberry.field(
+        description="Legal identifiers (partners).", permission_classes=[InPartnerScope]
+    )
     def legal_identifiers(self) -> LegalIdentifiers | None:
         return fields_from(LegalIdentifiers, self.row)
 
     @strawberry.field(
         description="Board and supervisors with their terms (partners).",
-        permission_classes=[IsPartner],
+        permission_classes=[InPartnerScope],
     )
     async def officers(self, info: Info[Context, Any]) -> list[Officer] | None:
         rows = await loaders.officers_of_cooperative(info.context).load(self.database_id)
@@ -158,13 +151,15 @@ class Cooperative(Node):
         rows = sorted(rows, key=lambda r: (order.index(r.role), r.id))
         return [fields_from(Officer, r) for r in rows]
 
-    @strawberry.field(description="Latest member count (partners).", permission_classes=[IsPartner])
+    @strawberry.field(
+        description="Latest member count (partners).", permission_classes=[InPartnerScope]
+    )
     def member_count(self) -> int | None:
         return self.row.member_count
 
     @strawberry.field(
         description="Member counts over time, oldest first (partners).",
-        permission_classes=[IsPartner],
+        permission_classes=[InPartnerScope],
     )
     async def member_counts(self, info: Info[Context, Any]) -> list[MemberCount] | None:
         rows = await loaders.member_counts_of_cooperative(info.context).load(self.database_id)
@@ -172,7 +167,7 @@ class Cooperative(Node):
 
     @strawberry.field(
         description="Readiness for Himbara financing under PMK 49/2025 (partners).",
-        permission_classes=[IsPartner],
+        permission_classes=[InPartnerScope],
     )
     def financing_readiness(self) -> FinancingReadiness | None:
         result = assess(self.row)
@@ -184,11 +179,11 @@ class Cooperative(Node):
         )
 
 
-def to_cooperative(row: CooperativeModel) -> Cooperative:
+def to_cooperative(row: CooperativeRow) -> Cooperative:
     return fields_from(
         Cooperative, row, id=global_id("Cooperative", row.id), database_id=row.id, row=row
     )
 
 
-def to_outlet(row: OutletModel) -> Outlet:
+def to_outlet(row: Any) -> Outlet:
     return fields_from(Outlet, row, id=strawberry.ID(str(row.id)))
