@@ -1,4 +1,11 @@
-"""Request-body size: 413 for a body over the limit, before anything parses it."""
+"""Request-body size: 413 for a body over the limit, before anything parses it.
+
+A client that writes its whole body before it reads (Python's urllib, many scripts) would get
+"connection reset by peer" instead of the 413 if the server answered and closed with the body
+unread. So the rest of an over-limit body is read and thrown away first, up to a bound (the
+largest upload accepted anyway, so the cost to the server is no more than an accepted
+upload's), like nginx's lingering close; the answer then closes the connection.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ class BodyLimitMiddleware:
         limit = self._limit(headers)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._drain(receive, 0)
             await self._refuse(send, limit)
             return
         received = 0
@@ -46,6 +54,8 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    if message.get("more_body", False):
+                        await self._drain(receive, received)
                     raise _BodyTooLarge
             return message
 
@@ -62,6 +72,18 @@ class BodyLimitMiddleware:
                 raise
             await self._refuse(send, limit)
 
+    async def _drain(self, receive: Receive, received: int) -> None:
+        """Read and discard the rest of the body, up to the drain bound (then stop: the
+        connection is closed after the answer)."""
+        bound = max(self.settings.upload_max_bytes, self.settings.request_max_bytes)
+        while received <= bound:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            received += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:
         await send_error(
@@ -69,5 +91,6 @@ class BodyLimitMiddleware:
             413,
             f"The request body is larger than the limit of {limit} bytes.",
             "PAYLOAD_TOO_LARGE",
+            {"Connection": "close"},
             limit=limit,
         )

@@ -60,7 +60,11 @@ _NO_STORE = b"no-store"
 
 
 class _Handoff(Exception):
-    """The view answers this request."""
+    """The view answers this request (with ``body`` instead of the one received, if given)."""
+
+    def __init__(self, body: bytes | None = None) -> None:
+        super().__init__()
+        self.body = body
 
 
 class _Call:
@@ -194,8 +198,9 @@ class LeanGraphQL:
             body = await _read_body(receive)
         try:
             reply = await self._answer(scope, receive, body, headers)
-        except _Handoff:
-            await self.view(scope, _replaying(body, receive), send)
+        except _Handoff as handoff:
+            replayed = body if handoff.body is None else handoff.body
+            await self.view(scope, _replaying(replayed, receive), send)
             return
         await reply.send(send)
 
@@ -232,10 +237,19 @@ class LeanGraphQL:
             record["operation_type"] = operation.operation.value
         if prepared.errors:
             return self._refusal(media, list(prepared.errors), record=record)
-        if not prepared.is_query:
-            raise _Handoff  # mutations and subscriptions, or no operation to pick: the view
         if extensions is not None and persisted_hash(extensions) is not None:
             await self.persisted.put(prepared.query_hash, query)
+        if not prepared.is_query:
+            # Mutations and subscriptions, or no operation to pick: the view, given the text
+            # of a persisted query (it knows no persisted queries).
+            if data.get("query") == query:
+                raise _Handoff
+            if scope["method"] != "POST":
+                message = "Persisted mutations and subscriptions are sent with POST."
+                return self._refusal(
+                    media, [_coded(message, "BAD_REQUEST")], status=405, record=record
+                )
+            raise _Handoff(orjson.dumps({**data, "query": query}))
         call = _Call(scope, receive, prepared, variables, name, extensions, media)
         role = call.principal.role.value
         call.cost = record["cost"] = prepared.cost(variables or {}, self.settings.max_page_size)
@@ -374,6 +388,7 @@ class LeanGraphQL:
         media: bytes,
         errors: list[GraphQLError],
         cost: int | None = None,
+        status: int | None = None,
         *,
         record: dict[str, Any] | None = None,
     ) -> Reply:
@@ -387,7 +402,8 @@ class LeanGraphQL:
         answer["errors"] = _formatted(errors, record)
         if cost is not None:
             answer["extensions"] = {"cost": cost}
-        status = 400 if media == _GRAPHQL_RESPONSE else 200
+        if status is None:
+            status = 400 if media == _GRAPHQL_RESPONSE else 200
         headers = [(b"content-type", media), (b"cache-control", _NO_STORE)]
         return Reply(status, orjson.dumps(answer), headers)
 

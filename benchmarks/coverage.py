@@ -156,7 +156,7 @@ def _timed(fn: object, runs: int) -> list[float]:
     return times
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--load", action="store_true", help="load the national data set first")
     parser.add_argument("--runs", type=int, default=5)
@@ -196,11 +196,15 @@ def main() -> None:
         # The hand-written query is PostgreSQL's (GROUPING SETS, FILTER): time ours alone.
         recalculation()
         times = _timed(recalculation, args.runs)
+        median = statistics.median(times)
         print(
             f"recalculation: {scopes} scopes (nation..district), median"
-            f" {statistics.median(times):.3f}s (min {min(times):.3f}s) over {args.runs} runs"
+            f" {median:.3f}s (min {min(times):.3f}s) over {args.runs} runs"
         )
-        return
+        # The 2x comparison needs PostgreSQL; the 1 s target holds here too.
+        missed = [f"recalculation {median:.3f}s > 1 s"] if median > 1 else []
+        print("all targets met" if not missed else "TARGET MISSED: " + "; ".join(missed))
+        return 1 if missed else 0
 
     # Warm both (caches, plans), then alternate so neither profits from the other's order.
     recalculation()
@@ -232,7 +236,18 @@ def main() -> None:
         f"ratio {ratio:.2f}x; targets: <= 1 s {'met' if ours_median <= 1 else 'MISSED'},"
         f" <= 2x {'met' if ratio <= 2 else 'MISSED'}"
     )
+    missed = [
+        what
+        for what, miss in (
+            (f"recalculation {ours_median:.3f}s > 1 s", ours_median > 1),
+            (f"ratio {ratio:.2f}x > 2x the hand-written query", ratio > 2),
+            (f"{len(disagreements)} figures disagree", bool(disagreements)),
+        )
+        if miss
+    ]
+    print("all targets met" if not missed else "TARGET MISSED: " + "; ".join(missed))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -290,8 +290,8 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as folder:
                 rounds.append(bench(f"sqlite:///{folder}/bench.db"))
         failures += report("SQLite (executemany baseline)", rounds)
-    print("\n" + ("all targets met" if not failures else "missed: " + "; ".join(failures)))
-    return 0
+    print("\n" + ("all targets met" if not failures else "TARGET MISSED: " + "; ".join(failures)))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

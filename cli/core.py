@@ -159,11 +159,16 @@ def db_current() -> None:
 
 @coverage_app.command("recompute")
 def coverage_recompute(
-    wait: Annotated[bool, typer.Option(help="Compute here and now instead of queueing")] = True,
+    wait: Annotated[
+        bool,
+        typer.Option(help="Compute here and now instead of queueing (always, without Redis)"),
+    ] = True,
 ) -> None:
     """Recalculate coverage figures for the nation and every region."""
     db = get_database()
-    if wait:
+    if wait or db.settings.embedded:
+        # Embedded, a queued job would wait on this process's in-memory queue, which dies
+        # with it: compute here.
         job = recompute_now(db, requested_by="cli")
         typer.echo(f"{job.message} in {job.timings.get('total', 0):.2f}s (job {job.id})")
     else:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Unpack
 
@@ -13,7 +14,7 @@ import typer
 from sqlalchemy import func, select
 
 from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, demo_app, import_app
-from cli.jobs import follow, print_reconciliation
+from cli.jobs import follow, print_reconciliation, run_to_end
 from cli.output import err_console, print_problems
 from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
@@ -65,14 +66,15 @@ def _import(path: Path, *, wait: bool, as_json: bool, **options: Unpack[Options]
     db = get_database()
     actor = cli_actor()
     try:
-        if wait and db.settings.embedded:
-            # No worker runs beside this process in the embedded runtime: do the work here.
-            with (
-                console.status(f"importing {path.name}", spinner="dots")
-                if not as_json
-                else (nullcontext())
-            ):
-                job = import_now(db, path, actor=actor, **options)
+        if db.settings.embedded:
+            # No worker outside this process would see the job: run it here, to the end,
+            # with the coverage recalculation after it (whether or not --wait was given).
+            job = run_to_end(
+                db,
+                lambda: start_cooperative_import(db, path, actor, **options),
+                console,
+                show=not as_json,
+            )
             _report(job, as_json=as_json)
             return
         queued = start_cooperative_import(db, path, actor, **options)
@@ -241,11 +243,16 @@ def demo_national(
         f" {time.perf_counter() - started:.1f}s -> {path}"
     )
     _step(db, path, "registry")
-    # Kaltim's proposals are the reference set's; the rest of the country's are generated.
+    # Kaltim's proposals are the reference set's, row for row; the rest are generated.
     proposals = path.with_name(f"national-proposals-{seed}.csv")
     elsewhere = [v for v in villages if not v.code.startswith(KALTIM + ".")]
-    write_csv(national_proposals(elsewhere, seed=seed), proposals, PROPOSAL_COLUMNS)
+    with KALTIM_PROPOSALS.open(encoding="utf-8", newline="") as handle:
+        kaltim_proposals = list(csv.DictReader(handle))
+    write_csv(
+        chain(national_proposals(elsewhere, seed=seed), kaltim_proposals),
+        proposals,
+        PROPOSAL_COLUMNS,
+    )
     _step(db, proposals, "proposals")
-    _step(db, KALTIM_PROPOSALS, "proposals")
     if recompute:
         _recompute(db)

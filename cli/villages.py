@@ -9,18 +9,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
 from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, import_app
-from cli.jobs import follow
+from cli.jobs import follow, run_to_end
 from cli.output import err_console, print_diff, print_problems, print_samples
-from shared.broker import BrokerUnavailable, ensure_broker
+from shared.broker import BrokerUnavailable
 from shared.config import get_settings
-from shared.db import Database, get_database
+from shared.db import get_database
 from shared.jobs.actors import VILLAGE_IMPORT
 from shared.jobs.queue import enqueue_job
 from shared.logs import configure_logging
-from shared.models import ImportJob, JobKind, JobStatus
+from shared.models import ImportJob
 from shared.villages.bundled import BUNDLED_EDITION
 from shared.villages.service import (
     EditionInfo,
@@ -29,7 +28,6 @@ from shared.villages.service import (
     job_report,
     start_village_import,
 )
-from worker import embedded
 
 console = err_console()
 
@@ -104,39 +102,36 @@ def import_villages(
             refuse("name the edition: --edition (or --label) LABEL, e.g. --edition 2025")
         info = EditionInfo(label=edition or "", decree=decree, published_on=published_on)
 
-    # Without Redis there is no worker outside this process: run one here, and wait for it.
-    in_process = settings.embedded
-    if in_process and not wait and not as_json:
-        console.print("no Redis configured: running the import in this process")
-    wait = wait or in_process or as_json
-    if in_process:
-        ensure_broker(settings)
-        embedded.start(1)
-
-    try:
+    def create() -> ImportJob:
         if bundled:
-            job = create_bundled_job(db, edition=info, actor=actor, dry_run=dry_run)
-            enqueue_job(VILLAGE_IMPORT, job.id)
+            created = create_bundled_job(db, edition=info, actor=actor, dry_run=dry_run)
+            enqueue_job(VILLAGE_IMPORT, created.id)
+            return created
+        return start_village_import(
+            db, paths or [], edition=info, mapping=mapping, dry_run=dry_run, actor=actor
+        )
+
+    started = time.monotonic()
+    try:
+        if settings.embedded:
+            # Without Redis no worker outside this process would see the job: run it here,
+            # to the end, with the coverage recalculation after it.
+            if not wait and not as_json:
+                console.print("no Redis configured: running the import in this process")
+            final = run_to_end(db, create, console, show=not as_json)
         else:
-            job = start_village_import(
-                db, paths or [], edition=info, mapping=mapping, dry_run=dry_run, actor=actor
-            )
+            job = create()
+            if not (wait or as_json):
+                console.print(f"queued village import job {job.id}")
+                typer.echo(job.id)
+                return
+            final = follow(db, job.id, console, show=not as_json)
     except ImportRefused as exc:
         refuse(exc.message)
         return
     except BrokerUnavailable as exc:
         refuse(f"{exc} (the job was recorded but not queued)")
         return
-
-    if not wait:
-        console.print(f"queued village import job {job.id}")
-        typer.echo(job.id)
-        return
-    started = time.monotonic()
-    final = follow(db, job.id, console, show=not as_json)
-    if in_process:
-        _drain_coverage(db, since=job.created_at)
-        embedded.stop()
     report = job_report(final)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, default=str))
@@ -144,23 +139,6 @@ def import_villages(
         _print_report(report, time.monotonic() - started, (final.counts or {}).get("sample") or [])
     if report["status"] != "succeeded":
         raise typer.Exit(1)
-
-
-def _drain_coverage(db: Database, *, since: Any, timeout: float = 300.0) -> None:
-    """Let the coverage recalculation the import asked for finish before the process ends."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with db.sync_session() as session:
-            pending = session.execute(
-                select(ImportJob.id).where(
-                    ImportJob.kind == JobKind.coverage,
-                    ImportJob.created_at >= since,
-                    ImportJob.status.in_((JobStatus.queued, JobStatus.running)),
-                )
-            ).first()
-        if pending is None:
-            return
-        time.sleep(0.2)
 
 
 def _print_report(report: dict[str, Any], seconds: float, samples: list[dict[str, Any]]) -> None:

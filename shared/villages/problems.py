@@ -28,6 +28,7 @@ CONTROL_CHARACTER = "control_character"
 NAME_TOO_LONG = "name_too_long"
 KIND_NAME_MISMATCH = "kind_name_mismatch"
 KIND_MISMATCH = "kind_mismatch"
+UNKNOWN_KIND = "unknown_kind"  # a kind column holding a word that names no kind
 PARENT_MISMATCH = "parent_mismatch"
 WRONG_LEVEL = "wrong_level"
 BAD_MAPPING = "bad_mapping"
@@ -60,6 +61,7 @@ __all__ = [
     "RETIRED_WITH_COOPERATIVE",
     "UNKNOWN_COLUMN",
     "UNKNOWN_FORMAT",
+    "UNKNOWN_KIND",
     "UNREADABLE_FILE",
     "WHITESPACE",
     "WRONG_LEVEL",

@@ -34,6 +34,16 @@ KIND_WORDS = {
     "desa adat": RegionKind.desa,
     "kelurahan": RegionKind.kelurahan,
 }
+_WORD_SEPARATORS = re.compile(r"[\s_-]+")
+# The words by their spelling without case, spaces, hyphens or underscores: "Desa-Adat",
+# "desa_adat" and "DESA ADAT" are one word.
+_KIND_BY_KEY = {_WORD_SEPARATORS.sub("", word): kind for word, kind in KIND_WORDS.items()}
+ACCEPTED_KIND_WORDS = ", ".join(KIND_WORDS)
+
+
+def kind_word(text: str) -> RegionKind | None:
+    """The kind a kind column's word names, or None when it names none."""
+    return _KIND_BY_KEY.get(_WORD_SEPARATORS.sub("", text.lower()))
 
 
 class ParsedRegion(NamedTuple):  # a tuple: 91,599 of them are built per national import
@@ -225,8 +235,16 @@ def _check_row(
             ok = False
 
     if row.kind is not None and row.kind.strip():
-        stated = KIND_WORDS.get(row.kind.strip().lower())
-        if stated is not kind:
+        stated = kind_word(row.kind)
+        if stated is None:
+            report.error(
+                p.UNKNOWN_KIND,
+                f"{row.kind.strip()!r} is not a kind this list knows; write one of:"
+                f" {ACCEPTED_KIND_WORDS} (case, spaces, hyphens and underscores do not matter)",
+                **_at(row, "kind", row.kind),
+            )
+            ok = False
+        elif stated is not kind:
             says = (kind.value if kind else "no kind") + (" (desa adat)" if customary else "")
             report.error(
                 p.KIND_MISMATCH, f"the code {code} says {says}", **_at(row, "kind", row.kind)

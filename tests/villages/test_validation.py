@@ -74,3 +74,36 @@ def test_whitespace_is_a_warning_and_the_import_goes_through(db: Database) -> No
     assert job.warnings[0]["code"] == "whitespace"
     assert job.warnings[0]["value"] == "  Sempaja   Selatan "
     assert region_names(db)["64.72.05.1004"] == "Sempaja Selatan"
+
+
+def test_an_unknown_kind_word_is_its_own_problem_naming_the_accepted_words(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "kinds.csv"
+    path.write_text(
+        "code,name,kind\n64,Kalimantan Timur,\n64.01,Kabupaten Paser,Kab\n64.01.01,Batu Sopang,\n"
+        "64.01.01.3007,Desa Satu,desa_adat\n64.01.01.3008,Desa Dua,Desa-Adat\n"
+        "64.01.01.1009,Kel Tiga, KELURAHAN \n64.01.01.2010,Desa Empat,desa_adatt\n"
+    )
+    job = import_now(db, [path], edition=EditionInfo("kinds"))
+    assert job.status is JobStatus.failed
+    assert [(e["line"], e["field"], e["code"], e["value"]) for e in job.errors] == [
+        (8, "kind", "unknown_kind", "desa_adatt")
+    ]
+    message = job.errors[0]["message"]
+    assert message.startswith("'desa_adatt' is not a kind this list knows; write one of:")
+    assert "kabupaten, kab, kota, desa, desa adat, kelurahan" in message
+
+
+def test_kind_words_differing_only_by_case_spaces_hyphens_underscores_are_one_word(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "kinds.csv"
+    path.write_text(
+        "code,name,kind\n64,Kalimantan Timur,\n64.01,Kabupaten Paser,KAB\n64.01.01,Batu Sopang,\n"
+        "64.01.01.3007,Desa Satu,desa_adat\n64.01.01.3008,Desa Dua,Desa-Adat\n"
+        "64.01.01.3009,Desa Tiga,DESA  ADAT\n64.01.01.1010,Kel Empat, kelurahan \n"
+    )
+    job = import_now(db, [path], edition=EditionInfo("kinds"))
+    assert job.status is JobStatus.succeeded, job.errors
+    assert region_count(db) == 7
