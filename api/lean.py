@@ -58,7 +58,11 @@ _NO_STORE = b"no-store"
 
 
 class _Handoff(Exception):
-    """The view answers this request."""
+    """The view answers this request (with ``body`` instead of the one received, if given)."""
+
+    def __init__(self, body: bytes | None = None) -> None:
+        super().__init__()
+        self.body = body
 
 
 class _Call:
@@ -192,8 +196,9 @@ class LeanGraphQL:
             body = await _read_body(receive)
         try:
             reply = await self._answer(scope, receive, body, headers)
-        except _Handoff:
-            await self.view(scope, _replaying(body, receive), send)
+        except _Handoff as handoff:
+            replayed = body if handoff.body is None else handoff.body
+            await self.view(scope, _replaying(replayed, receive), send)
             return
         await reply.send(send)
 
@@ -222,10 +227,17 @@ class LeanGraphQL:
         prepared = self.documents.get(query, name)
         if prepared.errors:
             return self._refusal(media, list(prepared.errors))
-        if not prepared.is_query:
-            raise _Handoff  # mutations and subscriptions, or no operation to pick: the view
         if extensions is not None and persisted_hash(extensions) is not None:
             await self.persisted.put(prepared.query_hash, query)
+        if not prepared.is_query:
+            # Mutations and subscriptions, or no operation to pick: the view, given the text
+            # of a persisted query (it knows no persisted queries).
+            if data.get("query") == query:
+                raise _Handoff
+            if scope["method"] != "POST":
+                message = "Persisted mutations and subscriptions are sent with POST."
+                return self._refusal(media, [_coded(message, "BAD_REQUEST")], status=405)
+            raise _Handoff(orjson.dumps({**data, "query": query}))
         call = _Call(scope, receive, prepared, variables, name, extensions, media)
         role = call.principal.role.value
         call.cost = prepared.cost(variables or {}, self.settings.max_page_size)
@@ -352,7 +364,13 @@ class LeanGraphQL:
         status = 400 if nothing and call.media == _GRAPHQL_RESPONSE else 200  # as api.http
         return orjson.dumps(answer), status, bool(result.errors)
 
-    def _refusal(self, media: bytes, errors: list[GraphQLError], cost: int | None = None) -> Reply:
+    def _refusal(
+        self,
+        media: bytes,
+        errors: list[GraphQLError],
+        cost: int | None = None,
+        status: int | None = None,
+    ) -> Reply:
         """The answer to a request that could not run (it does not parse, validate, fit the
         budget, or name a known persisted query): no ``data`` entry and 400 for
         ``application/graphql-response+json`` (GraphQL over HTTP), ``data: null`` and 200
@@ -363,7 +381,8 @@ class LeanGraphQL:
         answer["errors"] = _formatted(errors)
         if cost is not None:
             answer["extensions"] = {"cost": cost}
-        status = 400 if media == _GRAPHQL_RESPONSE else 200
+        if status is None:
+            status = 400 if media == _GRAPHQL_RESPONSE else 200
         headers = [(b"content-type", media), (b"cache-control", _NO_STORE)]
         return Reply(status, orjson.dumps(answer), headers)
 

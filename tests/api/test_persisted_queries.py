@@ -97,3 +97,18 @@ async def test_an_invalid_query_is_not_registered_and_bad_versions_are_refused(
     assert version_2.status_code == 400
     assert "data" not in version_2.json()
     assert version_2.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
+
+
+async def test_a_persisted_mutation_runs_over_post_and_is_refused_over_get(
+    client: httpx.AsyncClient, kaltim: Any
+) -> None:
+    mutation = f"mutation M{secrets.token_hex(4)} {{ recomputeCoverage {{ __typename }} }}"
+    digest = hashlib.sha256(mutation.encode()).hexdigest()
+    # Registered with its text; the view runs it (and refuses an anonymous caller).
+    registered = await _send(client, "POST", digest, mutation)
+    assert registered.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    by_hash = await _send(client, "POST", digest)
+    assert by_hash.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    over_get = await _send(client, "GET", digest)
+    assert over_get.status_code == 405
+    assert over_get.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
