@@ -204,10 +204,10 @@ async def test_restore_edition_and_allow_mass_retirement_over_graphql(
     keys = _keys(db)
     operations = keys.headers("operations")
     province_only = b"code,name\n64,Kalimantan Timur\n"
-    upload = f"""mutation($file: Upload!) {{ startVillageImport(file: $file,
-        edition: {{label: "one"}}, allowMassRetirement: %s) {{ job {{ id }} }} }}"""
+    upload = """mutation($file: Upload!) { startVillageImport(file: $file,
+        edition: {label: "one"}, allowMassRetirement: ALLOW) { job { id } } }"""
     for allow, status in (("false", "failed"), ("true", "succeeded")):
-        operations_doc = json.dumps({"query": upload % allow, "variables": {"file": None}})
+        operations_doc = json.dumps({"query": upload.replace("ALLOW", allow), "variables": {"file": None}})
         response = await client.post(
             "/graphql",
             data={"operations": operations_doc, "map": json.dumps({"0": ["variables.file"]})},
