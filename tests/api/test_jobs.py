@@ -207,7 +207,9 @@ async def test_restore_edition_and_allow_mass_retirement_over_graphql(
     upload = """mutation($file: Upload!) { startVillageImport(file: $file,
         edition: {label: "one"}, allowMassRetirement: ALLOW) { job { id } } }"""
     for allow, status in (("false", "failed"), ("true", "succeeded")):
-        operations_doc = json.dumps({"query": upload.replace("ALLOW", allow), "variables": {"file": None}})
+        operations_doc = json.dumps(
+            {"query": upload.replace("ALLOW", allow), "variables": {"file": None}}
+        )
         response = await client.post(
             "/graphql",
             data={"operations": operations_doc, "map": json.dumps({"0": ["variables.file"]})},
