@@ -1,5 +1,5 @@
-"""The Starlette application: /graphql (and its downloads), /healthz, /readyz, /metrics, and
-the /console page."""
+"""The Starlette application: /graphql (and its downloads), /healthz, /readyz, /metrics,
+the /console page, and export downloads (/exports/{id})."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from api.browsers import Compression, Cors
 from api.console import console_routes
 from api.context import Context
 from api.downloads import download_routes
+from api.exports import export_routes
 from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
 from api.lean import LeanGraphQL
@@ -153,6 +154,7 @@ def create_app(
             *([assets_route()] if settings.graphiql else []),
             *console_routes(),
             *download_routes(),
+            *export_routes(),
         ],
         lifespan=lifespan,
     )

@@ -28,7 +28,8 @@ from shared.rates import Rate
 
 log = logging.getLogger(__name__)
 
-PROTECTED_PATH = "/graphql"
+# Keys are checked (and rates limited) on GraphQL and on export downloads.
+PROTECTED_PATH = ("/graphql", "/exports/")
 PRINCIPAL_STATE = "principal"
 RATE_LIMIT_STATE = "rate_limit"
 

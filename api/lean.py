@@ -25,6 +25,7 @@ characters). The request body is replayed to it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from inspect import isawaitable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -49,6 +50,8 @@ from api.schema import schema
 from api.versions import VersionClock
 from shared.config import Settings
 from shared.db import Database
+
+log = logging.getLogger(__name__)
 
 # Answers of every app in this process; keyed by the data versions, so never stale.
 ANSWERS = AnswerCache()
@@ -268,7 +271,15 @@ class LeanGraphQL:
     async def _cached(self, call: _Call, headers: dict[bytes, bytes]) -> Reply:
         prepared, principal = call.prepared, call.principal
         # A document that reads no data ({ __typename }) needs no versions.
-        state = None if prepared.static else await self.clock.read()
+        state = None
+        if not prepared.static:
+            try:
+                state = await self.clock.read()
+            except Exception as exc:  # the database is down: answer as uncached queries do
+                log.warning("data versions unreadable, answering without the cache: %s", exc)
+                body, status, _failed = await self._run(call)
+                uncached = [(b"content-type", call.media), (b"cache-control", _NO_STORE)]
+                return Reply(status, body, uncached)
         key = (
             prepared.query_hash,
             call.name,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from collections.abc import Callable
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Unpack
 
@@ -251,11 +253,16 @@ def demo_national(
         f" {time.perf_counter() - started:.1f}s -> {path}"
     )
     _step(db, path, "registry")
-    # Kaltim's proposals are the reference set's; the rest of the country's are generated.
+    # Kaltim's proposals are the reference set's, row for row; the rest are generated.
     proposals = path.with_name(f"national-proposals-{seed}.csv")
     elsewhere = [v for v in villages if not v.code.startswith(KALTIM + ".")]
-    write_csv(national_proposals(elsewhere, seed=seed), proposals, PROPOSAL_COLUMNS)
+    with KALTIM_PROPOSALS.open(encoding="utf-8", newline="") as handle:
+        kaltim_proposals = list(csv.DictReader(handle))
+    write_csv(
+        chain(national_proposals(elsewhere, seed=seed), kaltim_proposals),
+        proposals,
+        PROPOSAL_COLUMNS,
+    )
     _step(db, proposals, "proposals")
-    _step(db, KALTIM_PROPOSALS, "proposals")
     if recompute:
         _recompute(db)

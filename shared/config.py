@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -133,6 +133,19 @@ class Settings(BaseSettings):
         default=50_000, ge=1, description="Query cost budget, operations"
     )
     query_cost_admin: int = Field(default=100_000, ge=1, description="Query cost budget, admin")
+    change_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Change-feed events are kept this long; an older cursor must re-export",
+    )
+    export_retention_hours: int = Field(
+        default=72,
+        ge=1,
+        description="Export files can be downloaded this long (at most the file retention)",
+    )
+    export_max_running_per_key: int = Field(
+        default=2, ge=1, description="Exports one key may have queued or running at a time"
+    )
     rate_limit_loopback: bool = Field(
         default=False,
         description="Rate-limit callers on the loopback address in the embedded runtime too",
@@ -151,6 +164,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body that is not a file upload (multipart), in bytes",
     )
+
+    @model_validator(mode="after")
+    def _exports_outlive_no_file(self) -> Settings:
+        # Export files live in the file store, which deletes them after its own retention.
+        if self.export_retention_hours > self.file_retention_days * 24:
+            raise ValueError(
+                "KOPDES_EXPORT_RETENTION_HOURS must not exceed KOPDES_FILE_RETENTION_DAYS x 24"
+                " (export files are deleted with the file store's retention)"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

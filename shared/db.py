@@ -36,9 +36,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option of a read-only transaction (an export's snapshot): a deferred BEGIN, which
+# in WAL mode reads one snapshot without taking the write lock that writers need meanwhile.
+READ_SNAPSHOT = "kopdes_read_snapshot"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # pysqlite's deferred BEGIN upgrades to a write lock mid-transaction and can then fail
     # with "database is locked" regardless of busy_timeout; take the write lock up front.
+    if conn.get_execution_options().get(READ_SNAPSHOT):
+        conn.exec_driver_sql("BEGIN")
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -99,6 +107,20 @@ class Database:
         """A sync session in one transaction: committed on success, rolled back on error."""
         with self.sync_session() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[Session]:
+        """A sync session reading one consistent moment of the data, writing nothing: REPEATABLE
+        READ on PostgreSQL; a deferred (lock-free) transaction on SQLite's WAL."""
+        options: dict[str, Any] = {READ_SNAPSHOT: True}
+        if not self.settings.is_sqlite:
+            options["isolation_level"] = "REPEATABLE READ"
+        with self.sync_session() as session:
+            session.connection(execution_options=options)
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def new_async_session(self) -> AsyncSession:
         return self.async_session()

@@ -66,21 +66,32 @@ def keyset_page(
     key: Sequence[Any],
     after: Sequence[Any] | None,
     size: int,
-    row: Callable[..., T],
+    row: Callable[..., T] | None,
     *,
     descending: bool = False,
+    around: Callable[[Select[Any]], Read[list[T]]] | None = None,
 ) -> Read[Page[T]]:
     """The page of ``statement``'s rows after the key values ``after`` (None: the first page),
-    ordered by ``key`` (unique: end it with the id), each row made into ``row(*columns)``.
-    A row value comparison is one index range scan on both databases."""
+    ordered by ``key`` (unique: end it with the id), each row made into ``row(*columns)``
+    (None: the rows as they come, columns by name). A row value comparison is one index range
+    scan on both databases.
+
+    ``around``, given, reads the items from the limited statement instead (say, joining each
+    item's children onto it in the same round trip), in key order."""
     if after is not None:
         left: ColumnElement[Any] = key[0] if len(key) == 1 else tuple_(*key)
         right: Any = after[0] if len(key) == 1 else tuple_(*after)
         statement = statement.where(left < right if descending else left > right)
     order = [k.desc() for k in key] if descending else list(key)
     statement = statement.order_by(*order).limit(size + 1)
+    if around is not None:
+        read = around(statement)
+    elif row is None:
+        read = Read(statement, _as_they_come)
+    else:
+        read = read_rows(statement, row)
+    return read.then(lambda items: Page(items[:size], len(items) > size))
 
-    def answer(rows: Sequence[Row[Any]]) -> Page[T]:
-        return Page([row(*r) for r in rows[:size]], len(rows) > size)
 
-    return Read(statement, answer)
+def _as_they_come(rows: Sequence[Any]) -> list[Any]:
+    return list(rows)

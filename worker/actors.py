@@ -17,6 +17,7 @@ from dramatiq import Broker, Middleware
 from shared.broker import ensure_broker
 from shared.coverage.flow import COVERAGE_RECOMPUTE
 from shared.db import get_database
+from shared.exports.flow import EXPORT
 from shared.files import sweep_expired
 from shared.jobs import actors, store
 from shared.jobs.runner import JobFailed, run_claimed
@@ -58,6 +59,12 @@ def import_cooperatives(job_id: int) -> None:
 def recompute_coverage(job_id: int) -> None:
     """Recalculate all coverage figures (job kind ``coverage``)."""
     run_claimed(get_database(), job_id, COVERAGE_RECOMPUTE)
+
+
+@job_actor(actor_name=actors.EXPORT)
+def export_data(job_id: int) -> None:
+    """Write a partner's export file (job kind ``export``)."""
+    run_claimed(get_database(), job_id, EXPORT)
 
 
 @dramatiq.actor(actor_name=actors.JOB_GAVE_UP, max_retries=5)

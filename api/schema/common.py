@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from api.context import Context
 from api.errors import bad_input
@@ -32,6 +33,7 @@ _ENUMS: dict[type[Enum], str] = {
         "submitted, then approved or rejected; formed once the cooperative exists."
     ),
     models.JobKind: "What a job does.",
+    models.ChangeType: "What a change-feed event says happened.",
     models.JobStatus: "Where a job stands.",
     models.JobPhase: "The step a running job is in.",
 }
@@ -106,3 +108,28 @@ __all__ = [
     "int_id",
     "parse_global_id",
 ]
+
+
+def selects(info: Info[Any, Any], *path: str) -> bool:
+    """Whether the field being resolved selects ``path`` below it (through fragments), so its
+    resolver can read what the client will ask for in the same statement."""
+    level: list[Any] = list(info.selected_fields)
+    for name in path:
+        found: list[Any] = []
+        for field in _fields(level):
+            found.extend(field.selections)
+        level = [f for f in _fields(found) if f.name == name]
+        if not level:
+            return False
+    return True
+
+
+def _fields(selections: list[Any]) -> list[Any]:
+    """The fields of a selection set, fragments opened."""
+    fields: list[Any] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            fields.append(selection)
+        else:  # a fragment spread or an inline fragment
+            fields.extend(_fields(selection.selections))
+    return fields

@@ -19,7 +19,7 @@ from strawberry.types import Info
 from api import loaders
 from api.context import Context
 from api.errors import not_found
-from api.pagination import Connection, build_connection, decode_cursor, page_size
+from api.pagination import Connection, build_connection, connection_of, decode_cursor, page_size
 from api.permissions import IsOperations, operations_mutation
 from api.schema.common import JSON, Node, actor_of, global_id, int_id
 from api.schema.job_diff import (
@@ -36,9 +36,9 @@ from api.uploads import save_upload
 from shared.copying import fields_from
 from shared.coverage.schedule import request_coverage_recompute
 from shared.errors import ServiceError
+from shared.jobs import queries as job_queries
 from shared.jobs.store import FINISHED
 from shared.models import Edition as EditionModel
-from shared.models import ImportJob as ImportJobModel
 from shared.models import JobKind, JobPhase, JobStatus, RegionLevel
 from shared.registry.service import start_cooperative_import
 from shared.villages.service import EditionInfo, start_edition_restore, start_village_import
@@ -180,7 +180,8 @@ class ImportJob(Node):
         return issue_connection(self.raw_warnings, self.warning_count, first, after)
 
 
-def to_job(job: ImportJobModel) -> ImportJob:
+def to_job(job: Any) -> ImportJob:
+    """The job of a row read here (columns by name) or of a model a mutation just wrote."""
     total = job.rows_total
     return fields_from(
         ImportJob,
@@ -202,8 +203,9 @@ def to_job(job: ImportJobModel) -> ImportJob:
     )
 
 
-async def load_job(ctx: Context, job_id: int) -> ImportJobModel | None:
-    rows = await loaders.scalars(ctx, select(ImportJobModel).where(ImportJobModel.id == job_id))
+async def load_job(ctx: Context, job_id: int) -> Any:
+    """The job's row (its columns by name), or None."""
+    rows = await loaders.run(ctx, job_queries.jobs_by_id([job_id]))
     return rows[0] if rows else None
 
 
@@ -237,21 +239,12 @@ class JobQuery:
     ) -> Connection[ImportJob] | None:
         size = page_size(first)
         key = decode_cursor(after, 1)
-        conditions = []
-        if kind is not None:
-            conditions.append(ImportJobModel.kind == kind)
-        if status is not None:
-            conditions.append(ImportJobModel.status == status)
-        if requested_by is not None:
-            conditions.append(ImportJobModel.requested_by == requested_by)
-        stmt = select(ImportJobModel).where(*conditions)
-        if key:
-            stmt = stmt.where(ImportJobModel.id < int(key[0]))
-        rows = await loaders.scalars(
-            info.context, stmt.order_by(ImportJobModel.id.desc()).limit(size + 1)
-        )
-        count = loaders.counter(info.context, ImportJobModel, conditions)
-        return build_connection(rows, size, lambda r: (r.id,), to_job, after=after, count=count)
+        spec = job_queries.JobFilter(kind=kind, status=status, requested_by=requested_by)
+        ctx = info.context
+        read = job_queries.job_page(spec, before=int(key[0]) if key else None, size=size)
+        page = await loaders.run(ctx, read)
+        count = loaders.count_of(ctx, job_queries.job_count(spec))
+        return connection_of(page, lambda r: (r.id,), to_job, after=after, count=count)
 
     @strawberry.field(
         description="One job with progress, diff and errors (operations).",

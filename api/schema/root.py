@@ -22,10 +22,12 @@ from api.errors import MaskUnexpectedErrors
 from api.guards import guard_extensions
 from api.permissions import IsOperations
 from api.schema.access import AccessMutation, AccessQuery
+from api.schema.changes import ChangeQuery
 from api.schema.common import Node, db_int, parse_global_id
 from api.schema.cooperatives.mutations import CooperativeMutation
-from api.schema.cooperatives.queries import CooperativeQuery, cooperative_by_id
+from api.schema.cooperatives.queries import CooperativeQuery, one_cooperative
 from api.schema.coverage import CoverageQuery
+from api.schema.exports import ExportMutation, ExportQuery
 from api.schema.findings import FindingsQuery
 from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to_edition, to_job
 from api.schema.proposals import ProposalMutation, ProposalQuery, to_proposal
@@ -48,7 +50,7 @@ async def resolve_node(info: Info[Context, Any], id: str) -> Node | None:
     if number is None:
         return None
     if type_name == "Cooperative":
-        return await cooperative_by_id(info, number)
+        return await one_cooperative(info, number)
     if type_name == "Proposal":
         rows = await loaders.run(ctx, proposal_queries.proposals_by_id([number]))
         return to_proposal(rows[0]) if rows else None
@@ -72,6 +74,8 @@ class Query(
     JobQuery,
     AccessQuery,
     ViewerQuery,
+    ChangeQuery,
+    ExportQuery,
 ):
     @strawberry.field(description="Any object by its global id (Relay), or null.")
     async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
@@ -79,7 +83,7 @@ class Query(
 
 
 @strawberry.type(description="Changes: imports and recalculation (operations), data (admin).")
-class Mutation(JobMutation, CooperativeMutation, ProposalMutation, AccessMutation):
+class Mutation(JobMutation, CooperativeMutation, ProposalMutation, AccessMutation, ExportMutation):
     pass
 
 

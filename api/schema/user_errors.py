@@ -47,12 +47,17 @@ class UserError:
 
 def graphql_field(field: str | None, aliases: Mapping[str, str] | None = None) -> str | None:
     """A service's field name as the GraphQL input names it: ``village_codes[0]`` is
-    ``villageCodes[0]``; ``aliases`` name the fields a service calls otherwise."""
+    ``villageCodes[0]``, ``officers[0].term_end`` is ``officers[0].termEnd``; ``aliases``
+    name the fields a service calls otherwise."""
     if field is None:
         return None
-    name, bracket, index = field.partition("[")
-    name = (aliases or {}).get(name) or re.sub(r"_([a-z0-9])", lambda m: m[1].upper(), name)
-    return name + bracket + index
+    name, bracket, rest = field.partition("[")
+
+    def camel(text: str) -> str:
+        return re.sub(r"_([a-z0-9])", lambda m: m[1].upper(), text)
+
+    # ``officers[0].term_end`` is ``officers[0].termEnd``: the item's own field too.
+    return ((aliases or {}).get(name) or camel(name)) + bracket + camel(rest)
 
 
 def user_error(refusal: ServiceError) -> UserError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Row, Select, exists, func, or_, select
@@ -175,10 +176,14 @@ class CooperativeRow:
     bank_account_number: str | None
     business_proposal_approved_on: date | None
     in_scope: bool
+    # Its villages by code, when the read joined them (``villages=True``); None otherwise.
+    villages: tuple[RegionRow, ...] | None = None
 
 
 COOPERATIVE_COLUMNS = tuple(
-    getattr(Cooperative, name) for name in CooperativeRow.__dataclass_fields__ if name != "in_scope"
+    getattr(Cooperative, name)
+    for name in CooperativeRow.__dataclass_fields__
+    if name not in ("in_scope", "villages")
 )
 
 
@@ -212,17 +217,54 @@ def _with_scope(columns: Sequence[Any], scope: str | None) -> tuple[list[Any], A
 _row: Callable[..., CooperativeRow] = CooperativeRow
 
 
-def _in_scope_row(*columns: Any) -> CooperativeRow:
-    return _row(*columns, True)
+def _in_scope_row(*columns: Any, villages: Any = None) -> CooperativeRow:
+    return _row(*columns, True, villages)
 
 
-def _scoped_row(*columns: Any) -> CooperativeRow:
-    return _row(*columns[:-1], bool(columns[-1]))
+def _scoped_row(*columns: Any, villages: Any = None) -> CooperativeRow:
+    return _row(*columns[:-1], bool(columns[-1]), villages)
 
 
-def cooperatives_by_id(ids: Sequence[int], scope: str | None) -> Read[list[CooperativeRow]]:
+def cooperatives_by_id(
+    ids: Sequence[int], scope: str | None, *, villages: bool = False
+) -> Read[list[CooperativeRow]]:
+    """The cooperatives with these ids (by id), with their villages if asked (one statement)."""
     columns, row = _with_scope(COOPERATIVE_COLUMNS, scope)
-    return read_rows(select(*columns).where(Cooperative.id.in_(ids)), row)
+    statement = select(*columns).where(Cooperative.id.in_(ids)).order_by(Cooperative.id)
+    return (
+        _joined_villages(statement, row, (Cooperative.id,))
+        if villages
+        else read_rows(statement, row)
+    )
+
+
+def _joined_villages(
+    statement: Select[Any], row: Callable[..., CooperativeRow], key: Sequence[Any]
+) -> Read[list[CooperativeRow]]:
+    """The cooperatives ``statement`` reads (ordered by the columns ``key``, LIMIT and all),
+    each with its villages by code, in one statement: the villages are joined onto it as a
+    subquery, one row per (cooperative, village), folded back here."""
+    inner = statement.subquery("page")
+    order = [inner.c[column.key] for column in key]
+    width = len(inner.c)
+    joined = (
+        select(inner, *REGION_COLUMNS)
+        .outerjoin(CooperativeVillage, CooperativeVillage.cooperative_id == inner.c.id)
+        .outerjoin(Region, Region.id == CooperativeVillage.village_id)
+        .order_by(*order, Region.code)
+    )
+
+    def answer(rows: Sequence[Row[Any]]) -> list[CooperativeRow]:
+        folded: dict[Any, tuple[Row[Any], list[RegionRow]]] = {}
+        for r in rows:
+            entry = folded.get(r[0])
+            if entry is None:
+                entry = folded[r[0]] = (r, [])
+            if r[width] is not None:
+                entry[1].append(region_row(*r[width:]))
+        return [row(*r[:width], villages=tuple(found)) for r, found in folded.values()]
+
+    return Read(joined, answer)
 
 
 def cooperative_by_registry_id(registry_id: str, scope: str | None) -> Read[CooperativeRow | None]:
@@ -246,13 +288,15 @@ def cooperative_page(
     after: Sequence[Any] | None,
     size: int,
     scope: str | None,
+    villages: bool = False,
 ) -> Read[Page[CooperativeRow]]:
     """One page of the cooperatives the filter keeps, in ``order`` (an ``ORDERS`` key), after
-    the key values ``after``."""
+    the key values ``after``; with their villages if asked, in the same statement."""
     inside = scope is not None and f.region_code is not None and f.region_code.startswith(scope)
     columns, row = _with_scope(COOPERATIVE_COLUMNS, None if inside else scope)
     statement = select(*columns).where(*cooperative_conditions(f))
-    return keyset_page(statement, ORDERS[order], after, size, row)
+    around = partial(_joined_villages, row=row, key=ORDERS[order]) if villages else None
+    return keyset_page(statement, ORDERS[order], after, size, row, around=around)
 
 
 def cooperative_count(f: CooperativeFilter) -> Read[int]:

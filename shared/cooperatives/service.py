@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.audit import Actor, record
+from shared.changes import Change, cooperative_provinces, emit
 from shared.coverage.schedule import note_change
 from shared.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from shared.models import (
@@ -22,6 +23,7 @@ from shared.models import (
     PROFILE_COLUMNS,
     STAGE_ORDER,
     VILLAGE_CODE,
+    ChangeType,
     Cooperative,
     CooperativeKind,
     CooperativeVillage,
@@ -60,6 +62,22 @@ def snapshot(coop: Cooperative, fields: Iterable[str] | None = None) -> dict[str
     return {name: _jsonable(getattr(coop, name)) for name in names}
 
 
+def announce(
+    session: Session,
+    cooperative_id: int,
+    *types: ChangeType,
+    fields: Sequence[str] = (),
+    also_in: Iterable[str] = (),
+) -> None:
+    """The change-feed events of a cooperative's change (after its ``note_change``), seen in
+    the provinces of its villages and of ``also_in`` (village codes it has just left)."""
+    provinces = [*cooperative_provinces(session, cooperative_id), *also_in]
+    emit(
+        session,
+        (Change(t, "Cooperative", cooperative_id, provinces, fields) for t in types),
+    )
+
+
 def get_cooperative(session: Session, cooperative_id: int, *, field: str = "id") -> Cooperative:
     coop = session.get(Cooperative, cooperative_id)
     if coop is None:
@@ -67,7 +85,7 @@ def get_cooperative(session: Session, cooperative_id: int, *, field: str = "id")
     return coop
 
 
-def _check_version(coop: Cooperative, expected_version: int | None) -> None:
+def check_version(coop: Cooperative, expected_version: int | None) -> None:
     if expected_version is not None and coop.version != expected_version:
         raise StaleVersion(
             "expected_version",
@@ -243,6 +261,8 @@ def register_cooperative(
         after=after,
     )
     note_change(session)
+    merged = (ChangeType.merged,) if len(villages) > 1 else ()
+    announce(session, coop.id, ChangeType.cooperative_registered, *merged)
     return coop
 
 
@@ -256,7 +276,7 @@ def update_cooperative(
 ) -> Cooperative:
     """Change a cooperative's own fields (names, identifiers, bank, flags)."""
     coop = get_cooperative(session, cooperative_id)
-    _check_version(coop, expected_version)
+    check_version(coop, expected_version)
     cleaned = _clean_changes(changes)
     _ensure_unique(session, cleaned, coop.id)
     changed = {k: v for k, v in cleaned.items() if getattr(coop, k) != v}
@@ -277,6 +297,7 @@ def update_cooperative(
     )
     # Mock-up flags feed coverage figures; the rest feeds readiness and profiles only.
     note_change(session)
+    announce(session, coop.id, ChangeType.cooperative_updated, fields=sorted(changed))
     return coop
 
 
@@ -296,7 +317,7 @@ def record_stage(
     history filled in) never moves the cooperative back.
     """
     coop = get_cooperative(session, cooperative_id)
-    _check_version(coop, expected_version)
+    check_version(coop, expected_version)
     if reached_on is not None and reached_on > date.today():
         raise InvalidInput("reached_on", f"{reached_on.isoformat()} is in the future")
     event = session.execute(
@@ -328,6 +349,8 @@ def record_stage(
         },
     )
     note_change(session)
+    moved = ["stage"] if before["stage"] != coop.stage.value else []
+    announce(session, coop.id, ChangeType.stage_recorded, fields=[*moved, "stage_history"])
     return coop
 
 
@@ -378,6 +401,7 @@ def add_outlet(
         },
     )
     note_change(session)
+    announce(session, coop.id, ChangeType.outlet_added, fields=["outlets"])
     return outlet
 
 
@@ -392,7 +416,7 @@ def link_villages(
 ) -> Cooperative:
     """Add villages to a cooperative (a merger) or take them off; at least one must remain."""
     coop = get_cooperative(session, cooperative_id, field="cooperative_id")
-    _check_version(coop, expected_version)
+    check_version(coop, expected_version)
     if not link and not unlink:
         raise InvalidInput("link", "give villages to link or to unlink")
     rows = session.execute(
@@ -438,4 +462,10 @@ def link_villages(
         after={"villages": sorted(remaining)},
     )
     note_change(session)
+    types = [
+        *([ChangeType.villages_linked] if villages else []),
+        *([ChangeType.villages_unlinked] if unlink else []),
+        *([ChangeType.merged] if len(current) <= 1 < len(remaining) else []),
+    ]
+    announce(session, coop.id, *types, fields=["villages"], also_in=unlink)
     return coop

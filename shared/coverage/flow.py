@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
+from shared.changes import Change, emit, prune
 from shared.coverage.schedule import release_request
 from shared.coverage.service import read_state, recompute
 from shared.db import Database
 from shared.jobs import store
 from shared.jobs.runner import Flow, Outcome, Progress, Write, run_here
 from shared.jobs.store import JobInput
-from shared.models import ImportJob, JobKind
+from shared.models import ChangeType, ImportJob, JobKind
 
 
 def _run(db: Database, job: JobInput, _progress: Progress) -> Write:
@@ -26,6 +29,11 @@ def _run(db: Database, job: JobInput, _progress: Progress) -> Write:
                 True, f"figures already at data version {state.coverage_version}; nothing to do"
             )
         result = recompute(session)
+        # A national event (every feed reader sees it); the figures say what changed.
+        version = str(result.data_version)
+        emit(session, [Change(ChangeType.coverage_recalculated, "Coverage", version)])
+        # The feed's retention runs with every recalculation (after every change, coalesced).
+        prune(session, timedelta(days=db.settings.change_retention_days))
         superseded = 0
         if result.superseded_through is not None:
             superseded = store.end_superseded(

@@ -1,6 +1,7 @@
 """The domain model, one SQLAlchemy metadata for the API, the worker and the migrations."""
 
 from shared.models.base import Base, utcnow
+from shared.models.changes import ChangeEvent
 from shared.models.codes import (
     LEVEL_BY_CODE_LENGTH,
     REGION_CODE,
@@ -26,6 +27,7 @@ from shared.models.enums import (
     OUTLET_KBLI,
     ROLE_RANK,
     STAGE_ORDER,
+    ChangeType,
     CooperativeKind,
     JobKind,
     JobPhase,
@@ -64,6 +66,8 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "ChangeEvent",
+    "ChangeType",
     "Cooperative",
     "CooperativeKind",
     "CooperativeVillage",

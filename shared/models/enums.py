@@ -98,6 +98,25 @@ class JobKind(StrEnum):
     villages = "villages"
     cooperatives = "cooperatives"
     coverage = "coverage"
+    export = "export"  # a partner's bulk file (shared.exports)
+
+
+class ChangeType(StrEnum):
+    """What a change-feed event says happened (shared.changes)."""
+
+    cooperative_registered = "cooperative_registered"
+    cooperative_updated = "cooperative_updated"  # its own fields (``fields`` names them)
+    stage_recorded = "stage_recorded"
+    villages_linked = "villages_linked"
+    villages_unlinked = "villages_unlinked"
+    outlet_added = "outlet_added"
+    officers_recorded = "officers_recorded"
+    merged = "merged"  # it came to cover several villages
+    proposal_submitted = "proposal_submitted"
+    proposal_decided = "proposal_decided"
+    village_retired = "village_retired"  # by an edition of the official list
+    village_renamed = "village_renamed"
+    coverage_recalculated = "coverage_recalculated"
 
 
 class JobStatus(StrEnum):

@@ -89,6 +89,12 @@ class DataState(Base):
         BigInteger, default=-1, server_default=text("-1")
     )
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The change feed (shared.changes): the last event's sequence number, and the highest one
+    # deleted by retention (a cursor below it is too old to continue from).
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    changes_pruned_through: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default=text("0")
+    )
     coverage_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

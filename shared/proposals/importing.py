@@ -25,11 +25,13 @@ from shared.bulk import (
     table_of,
     update_each,
 )
+from shared.changes import Change, emit
 from shared.imports import cells
 from shared.imports.problems import Report
 from shared.imports.records import Record, UpsertPlan, read_records
 from shared.models import (
     REGION_CODE,
+    ChangeType,
     Cooperative,
     Proposal,
     ProposalStatus,
@@ -88,6 +90,9 @@ class ProposalPlan(UpsertPlan[ProposalRow]):
     villages: dict[str, set[int]] = field(default_factory=dict)  # external id -> village ids
     villages_removed: list[tuple[int, int]] = field(default_factory=list)
     villages_added: list[tuple[str, int]] = field(default_factory=list)
+    # For the change feed: the fields each updated proposal changes; every row's id once written.
+    fields_changed: dict[str, list[str]] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
 
 
 def parse_row(report: Report, line: int, record: Record) -> ProposalRow | None:
@@ -260,6 +265,11 @@ def plan(session: Session, rows: list[ProposalRow], report: Report) -> ProposalP
             result.villages_added.extend((row.external_id, v) for v in sorted(wanted - have))
         if differs or have != wanted:
             result.updated.append((old.id, row))
+            fields = [c for c in VALUE_COLUMNS if getattr(old, c) != row.values[c]]
+            result.fields_changed[row.external_id] = [
+                *fields,
+                *(["villages"] if have != wanted else []),
+            ]
         else:
             result.unchanged += 1
     return result
@@ -272,6 +282,7 @@ def apply(session: Session, result: ProposalPlan) -> None:
         r.external_id: {"external_id": r.external_id, **r.values, **stamps} for r in result.created
     }
     ids = {**result.existing_ids, **insert_new(session, Proposal, created)}
+    result.ids = ids
     values = [{"id": i, **{c: row.values[c] for c in VALUE_COLUMNS}} for i, row in result.updated]
     update_each(session, Proposal, ["id"], values, also={"updated_at": now})
     unlinked = [{"proposal_id": p, "village_id": v} for p, v in result.villages_removed]
@@ -280,4 +291,33 @@ def apply(session: Session, result: ProposalPlan) -> None:
     insert_dicts(session, table_of(ProposalVillage), linked)
 
 
-__all__ = ["KNOWN_COLUMNS", "REQUIRED_COLUMNS", "ProposalPlan", "apply", "parse", "plan"]
+def announce(session: Session, result: ProposalPlan) -> None:
+    """The change-feed events of an import (after its data-version bump): a new proposal is
+    submitted (and decided, when it arrives decided); a changed status is a decision; other
+    corrections are announced as submitted again, naming the fields."""
+    changes: list[Change] = []
+    for row in result.created:
+        where = [row.values["province_code"]]
+        key = result.ids[row.external_id]
+        changes.append(Change(ChangeType.proposal_submitted, "Proposal", key, where))
+        if row.values["status"] != ProposalStatus.submitted:
+            changes.append(Change(ChangeType.proposal_decided, "Proposal", key, where, ["status"]))
+    for key, row in result.updated:
+        fields = result.fields_changed[row.external_id]
+        kind = ChangeType.proposal_decided if "status" in fields else ChangeType.proposal_submitted
+        where = [row.values["province_code"]]
+        changes.append(
+            Change(kind, "Proposal", key, where, [f for f in fields if f != "region_id"])
+        )
+    emit(session, changes)
+
+
+__all__ = [
+    "KNOWN_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ProposalPlan",
+    "announce",
+    "apply",
+    "parse",
+    "plan",
+]

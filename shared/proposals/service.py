@@ -13,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.audit import Actor, record
+from shared.changes import Change, emit
 from shared.cooperatives.service import clean_name, get_cooperative, villages_by_code
 from shared.coverage.schedule import note_change
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.models import (
     REGION_CODE,
+    ChangeType,
     Proposal,
     ProposalStatus,
     ProposalVillage,
@@ -100,6 +102,8 @@ def submit_proposal(
         after={"region": region.code, "name": name, "villages": [v.code for v in villages]},
     )
     note_change(session)
+    provinces = [province]
+    emit(session, [Change(ChangeType.proposal_submitted, "Proposal", proposal.id, provinces)])
     return proposal
 
 
@@ -150,4 +154,11 @@ def decide_proposal(
         after={"status": decision.value, "cooperative_id": cooperative_id},
     )
     note_change(session)
+    decided = ["status", "decided_on", "decided_by"]
+    if cooperative_id is not None:
+        decided.append("cooperative")
+    provinces = [proposal.province_code]
+    emit(
+        session, [Change(ChangeType.proposal_decided, "Proposal", proposal.id, provinces, decided)]
+    )
     return proposal

@@ -7,10 +7,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from shared.bulk import delete_each, insert_dicts, insert_new, table_of, update_each
+from shared.changes import Change, emit
 from shared.models import (
     Cooperative,
     CooperativeVillage,
     MemberCount,
+    Officer,
     Outlet,
     OutletStatus,
     StageEvent,
@@ -31,6 +33,7 @@ def apply(session: Session, result: Plan) -> None:
         r.registry_id: {"registry_id": r.registry_id, **r.values, **stamps} for r in result.created
     }
     ids = {**result.existing_ids, **insert_new(session, Cooperative, created)}
+    result.ids = ids
     stored = [row for row in result.values_changed if row.registry_id in result.existing_ids]
     # Free the numbers first, so two cooperatives may swap them within one file.
     freed = [{"id": i, **dict.fromkeys(LEGAL_NUMBERS)} for i in result.identifiers_changed]
@@ -82,3 +85,33 @@ def apply(session: Session, result: Plan) -> None:
         for row, as_of, n in result.members_added
     ]
     insert_dicts(session, table_of(MemberCount), members)
+
+    delete_each(session, Officer, [{"cooperative_id": c} for c in result.officers_cleared])
+    officers = [
+        {
+            "cooperative_id": ids[row.registry_id],
+            "role": role,
+            "name": name,
+            "term_start": start,
+            "term_end": end,
+        }
+        for row, (role, name, start, end) in result.officers_added
+    ]
+    insert_dicts(session, table_of(Officer), officers)
+
+
+def announce(session: Session, result: Plan) -> None:
+    """The plan's change-feed events, in one COPY (after the import's data-version bump)."""
+    emit(
+        session,
+        (
+            Change(
+                kind,
+                "Cooperative",
+                result.ids[row.registry_id],
+                [*row.village_codes, *result.villages_left.get(row.registry_id, ())],
+                fields,
+            )
+            for row, kind, fields in result.announcements
+        ),
+    )

@@ -67,6 +67,7 @@ REGISTRY_COLUMNS = (
     *PROFILE_COLUMNS,
     "is_mockup",
     "outlets",
+    "officers",
     "member_count",
     "member_count_as_of",
 )
@@ -171,10 +172,25 @@ def read_regency_names(folder: Path) -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- Kaltim
 
+# Synthetic names for the Kaltim boards (pengurus and pengawas): plausible, not real people.
+_GIVEN = ("Siti", "Ahmad", "Budi", "Dewi", "Rahmat", "Nur", "Agus", "Sri", "Hendra", "Yuliana")
+_FAMILY = ("Aminah", "Santoso", "Lestari", "Hidayat", "Wahyuni", "Saputra", "Rahman", "Kurnia")
+_BOARD = ("ketua", "sekretaris", "bendahara", "pengawas")
+
+
+def _board(rng: random.Random, elected: date) -> str:
+    """A board elected at the founding meeting for five years, in the registry's notation."""
+    end = date(elected.year + 5, elected.month, elected.day) - timedelta(days=1)
+    return ";".join(
+        f"{role}:{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}:{elected.isoformat()}:{end.isoformat()}"
+        for role in _BOARD
+    )
+
 
 def kaltim_registry(villages: Sequence[Village]) -> list[dict[str, Any]]:
     """The Kaltim registry rows: 1,037 cooperatives over the 1,038 villages of province 64."""
     rng = random.Random(64)  # noqa: S311  (synthetic data, seeded on purpose)
+    names = random.Random(6401)  # noqa: S311  (its own draws: the other columns stay as they were)
     by_code = {v.code: v for v in villages}
     missing = [c for c in (*BERAU_MERGER, *KALTIM_MOCKUPS) if c not in by_code]
     if missing:
@@ -214,6 +230,7 @@ def kaltim_registry(villages: Sequence[Village]) -> list[dict[str, Any]]:
             "is_mockup": "true" if mockup else "false",
             "member_count": rng.randint(20, 400),
             "member_count_as_of": KALTIM_ANNOUNCED.isoformat(),
+            "officers": _board(names, date.fromisoformat(dates["founding_meeting_on"])),
         }
         if mockup:
             row.update(

@@ -40,12 +40,15 @@ class _Steps:
     parse: Callable[..., Any]  # (path, report, *, on_rows) -> rows
     plan: Callable[..., Any]  # (session, rows, report, [options]) -> .changes and .counts()
     apply: Callable[[Session, Any], None]
+    announce: Callable[[Session, Any], None]  # the change feed's events, after note_change
 
 
 _STEPS = {
     # Any of the three registry layouts (shared.registry.layouts), told apart by the header.
-    FileFormat.registry: _Steps(layouts.parse, named.plan, named.apply),
-    FileFormat.proposals: _Steps(proposals.parse, proposals.plan, proposals.apply),
+    FileFormat.registry: _Steps(layouts.parse, named.plan, named.apply, named.announce),
+    FileFormat.proposals: _Steps(
+        proposals.parse, proposals.plan, proposals.apply, proposals.announce
+    ),
 }
 
 
@@ -101,6 +104,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
                 {"file": job.source_name, "sha256": job.source_sha256, **counts},
             )
             note_change(session)
+            steps.announce(session, found)
         timer.mark("writing")
         message = _message(found, dry_run=False) or (
             f"{counts['created']} created, {counts['updated']} updated,"

@@ -11,12 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.bulk import insert_dicts, table_of
 from shared.imports.problems import Report
 from shared.models import UnplacedRegistryRow, utcnow
+from shared.places import Crosswalk
 from shared.registry import apply as coop_apply
 from shared.registry import plan as coop_plan
 from shared.registry.layouts import PLACE_COLUMNS, SUMMARY_COUNTS, Layout, NamedRow, Parsed
@@ -42,6 +43,8 @@ class Reconciled:
     placed: Placed | None = None
     unplaced: list[Unplaced] = field(default_factory=list)
     job_id: int | None = None  # set by the flow before writing
+    # The crosswalk or the findings would change (the same file twice changes nothing).
+    places_changed: bool = False
 
     def job_fields(self) -> dict[str, Any]:
         if self.placed is None:
@@ -69,8 +72,7 @@ class ListPlan(Reconciled):
 
     @property
     def changes(self) -> int:
-        # The crosswalk and the findings are written even when no cooperative changed.
-        return (self.coops.changes if self.coops else 0) + 1
+        return (self.coops.changes if self.coops else 0) + int(self.places_changed)
 
     def counts(self) -> dict[str, int]:
         base = self.coops.counts() if self.coops else {"rows": 0}
@@ -86,7 +88,7 @@ class SummaryPlan(Reconciled):
 
     @property
     def changes(self) -> int:
-        return 1
+        return int(self.places_changed)
 
     def extra(self) -> dict[str, Any]:
         return {"regions": self.regions}
@@ -102,7 +104,13 @@ class SummaryPlan(Reconciled):
     def message(self, *, dry_run: bool) -> str:
         c = self.counts()
         verb = "would place" if dry_run else "placed"
-        tail = "; nothing was written" if dry_run else ""
+        tail = (
+            "; nothing was written"
+            if dry_run
+            else ""
+            if self.places_changed
+            else "; nothing changed (crosswalk and findings as stored)"
+        )
         return (
             f"{verb} {c['placed_cooperatives']} cooperatives of {c['placed_rows']} rows in"
             f" {len(self.regions)} regions; {c['unplaced_rows']} rows"
@@ -120,6 +128,7 @@ def plan(session: Session, parsed: Parsed, report: Report, options: PlaceOptions
         summary = SummaryPlan(options, placed, rows=len(parsed.summary))
         if placed is not None:
             _place_summary(summary, parsed, placed, report)
+            summary.places_changed = _places_changed(session, summary, placed)
         return summary
     listed = ListPlan(options, placed)
     if placed is None or report.failed():
@@ -127,7 +136,40 @@ def plan(session: Session, parsed: Parsed, report: Report, options: PlaceOptions
     coops = _cooperatives(listed, parsed.named, placed, report)
     if not report.failed():
         listed.coops = coop_plan.plan(session, coops, report)
+        listed.places_changed = _places_changed(session, listed, placed)
     return listed
+
+
+def _finding_key(u: Unplaced) -> tuple[Any, ...]:
+    return (u.line, u.registry_id, u.name, u.cooperatives, u.place[:900], u.level, u.outcome,
+            u.reason, u.province_code, u.region_code, u.candidate_code)  # fmt: skip
+
+
+def _places_changed(session: Session, found: Reconciled, placed: Placed) -> bool:
+    """Whether writing would change the source's crosswalk or its unplaced rows."""
+    source = found.options.source
+    trial = Crosswalk(placed.crosswalk.values())
+    learned = trial.learn(placed.matches)
+    if learned.added or learned.changed:
+        return True
+    stored = session.execute(
+        select(
+            UnplacedRegistryRow.line,
+            UnplacedRegistryRow.registry_id,
+            UnplacedRegistryRow.name,
+            UnplacedRegistryRow.cooperatives,
+            UnplacedRegistryRow.place,
+            UnplacedRegistryRow.level,
+            UnplacedRegistryRow.outcome,
+            UnplacedRegistryRow.reason,
+            UnplacedRegistryRow.province_code,
+            UnplacedRegistryRow.region_code,
+            UnplacedRegistryRow.candidate_code,
+        ).where(UnplacedRegistryRow.source == source)
+    )
+    return sorted(map(tuple, stored), key=repr) != sorted(
+        map(_finding_key, found.unplaced), key=repr
+    )
 
 
 def _place_summary(summary: SummaryPlan, parsed: Parsed, placed: Placed, report: Report) -> None:
@@ -211,9 +253,17 @@ def apply(session: Session, found: Any) -> None:
         return
     if isinstance(found, ListPlan) and found.coops is not None and found.coops.changes:
         coop_apply.apply(session, found.coops)
-    if found.placed is not None:
+    if found.placed is not None and found.places_changed:
         learn_and_save(session, found.placed, found.options.source)
-    record_unplaced(session, found.options.source, found.unplaced, found.job_id)
+        record_unplaced(session, found.options.source, found.unplaced, found.job_id)
+
+
+def announce(session: Session, found: Any) -> None:
+    """The change feed's events of a plan of any layout (after its data-version bump)."""
+    if not isinstance(found, Reconciled):
+        coop_apply.announce(session, found)
+    elif isinstance(found, ListPlan) and found.coops is not None and found.coops.changes:
+        coop_apply.announce(session, found.coops)
 
 
 def record_unplaced(

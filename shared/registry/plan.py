@@ -23,10 +23,12 @@ from shared.bulk import grouped, rows_for
 from shared.imports.problems import Report
 from shared.imports.records import UpsertPlan
 from shared.models import (
+    ChangeType,
     Cooperative,
     CooperativeKind,
     CooperativeVillage,
     MemberCount,
+    Officer,
     Outlet,
     OutletType,
     Region,
@@ -34,7 +36,7 @@ from shared.models import (
     Stage,
     StageEvent,
 )
-from shared.registry.rows import LEGAL_NUMBERS, VALUE_COLUMNS, CoopRow, OutletKey
+from shared.registry.rows import LEGAL_NUMBERS, VALUE_COLUMNS, CoopRow, OfficerKey, OutletKey
 
 
 @dataclass(slots=True)
@@ -55,6 +57,13 @@ class Plan(UpsertPlan[CoopRow]):
     outlets_added: list[tuple[CoopRow, OutletType, str | None]] = field(default_factory=list)
     members_changed: list[tuple[int, date, int]] = field(default_factory=list)
     members_added: list[tuple[CoopRow, date, int]] = field(default_factory=list)
+    officers_cleared: list[int] = field(default_factory=list)  # their stored board goes
+    officers_added: list[tuple[CoopRow, OfficerKey]] = field(default_factory=list)
+    # The change feed's events, per row: (row, what happened, fields); and the codes of the
+    # villages a row's cooperative leaves (their provinces see the event too).
+    announcements: list[tuple[CoopRow, ChangeType, tuple[str, ...]]] = field(default_factory=list)
+    villages_left: dict[str, list[str]] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)  # every row's cooperative, once written
 
     def counts(self) -> dict[str, int]:
         return {
@@ -64,6 +73,7 @@ class Plan(UpsertPlan[CoopRow]):
             "stage_events_written": len(self.events_added) + len(self.events_changed),
             "outlets_added": len(self.outlets_added),
             "outlets_removed": len(self.outlets_removed),
+            "officers_written": len(self.officers_added),
         }
 
 
@@ -234,6 +244,17 @@ def _diff(session: Session, result: Plan, stored: dict[str, Any]) -> None:
             Outlet.cooperative_id, coop_ids, Outlet.id, Outlet.type, Outlet.kbli
         ).items()
     }
+    boards: dict[int, frozenset[OfficerKey]] = {
+        coop: frozenset(rows)
+        for coop, rows in by_id(
+            Officer.cooperative_id,
+            coop_ids,
+            Officer.role,
+            Officer.name,
+            Officer.term_start,
+            Officer.term_end,
+        ).items()
+    }
     dated = [
         result.existing_ids[r.registry_id]
         for r in result.rows
@@ -258,17 +279,26 @@ def _diff(session: Session, result: Plan, stored: dict[str, Any]) -> None:
             result.outlets_added.extend((row, t, k) for t, k in sorted(row.outlets))
             if row.members_as_of is not None:
                 result.members_added.append((row, row.members_as_of, row.values["member_count"]))
+            result.officers_added.extend((row, o) for o in sorted(row.officers or (), key=str))
+            result.announcements.append((row, ChangeType.cooperative_registered, ()))
+            if len(wanted_villages) > 1:
+                result.announcements.append((row, ChangeType.merged, ()))
             continue
         coop_id = old.id
         changed = False
-        if any(getattr(old, c) != row.values[c] for c in VALUE_COLUMNS):
+        fields: set[str] = set()
+        types: set[ChangeType] = set()
+        columns = [c for c in VALUE_COLUMNS if getattr(old, c) != row.values[c]]
+        if columns:
             changed = True
+            fields.update(c for c in columns if c != "stage_rank")
             result.values_changed.append(row)
             if any(getattr(old, c) != row.values[c] for c in LEGAL_NUMBERS):
                 result.identifiers_changed.append(coop_id)
         have_villages = links.get(coop_id, set())
         if have_villages != wanted_villages:
             changed = True
+            types.update(_link_types(have_villages, wanted_villages))
             result.links_removed.extend(
                 (coop_id, v) for v in sorted(have_villages - wanted_villages)
             )
@@ -276,6 +306,7 @@ def _diff(session: Session, result: Plan, stored: dict[str, Any]) -> None:
         have_events = events.get(coop_id, {})
         if have_events != row.events:
             changed = True
+            types.add(ChangeType.stage_recorded)
             for stage_value in have_events.keys() - row.events.keys():
                 result.events_removed.append((coop_id, stage_value))
             for stage_value, reached in row.events.items():
@@ -286,6 +317,10 @@ def _diff(session: Session, result: Plan, stored: dict[str, Any]) -> None:
         have_outlets = outlets.get(coop_id, {})
         if have_outlets.keys() != row.outlets:
             changed = True
+            if row.outlets - have_outlets.keys():
+                types.add(ChangeType.outlet_added)
+            if have_outlets.keys() - row.outlets:
+                fields.add("outlets")
             result.outlets_removed.extend(
                 outlet_id for k, outlet_id in have_outlets.items() if k not in row.outlets
             )
@@ -301,7 +336,40 @@ def _diff(session: Session, result: Plan, stored: dict[str, Any]) -> None:
             elif have != count:
                 changed = True
                 result.members_changed.append((coop_id, row.members_as_of, count))
+            if have != count:
+                fields.add("member_counts")
+        if row.officers is not None and boards.get(coop_id, frozenset()) != row.officers:
+            changed = True
+            types.add(ChangeType.officers_recorded)
+            result.officers_cleared.append(coop_id)
+            result.officers_added.extend((row, o) for o in sorted(row.officers, key=str))
+        if fields:
+            result.announcements.append(
+                (row, ChangeType.cooperative_updated, tuple(sorted(fields)))
+            )
+        result.announcements.extend((row, t, ()) for t in sorted(types))
         if changed:
             result.updated.append(row)
         else:
             result.unchanged += 1
+    _villages_left(session, result)
+
+
+def _villages_left(session: Session, result: Plan) -> None:
+    """The codes of the villages each cooperative leaves (the feed tells their provinces)."""
+    if not result.links_removed:
+        return
+    left = sorted({v for _c, v in result.links_removed})
+    codes = dict(rows_for(session, select(Region.id, Region.code), Region.id, left))
+    registry_id = {coop: rid for rid, coop in result.existing_ids.items()}
+    for coop, village in result.links_removed:
+        result.villages_left.setdefault(registry_id[coop], []).append(codes[village])
+
+
+def _link_types(have: set[int], wanted: set[int]) -> list[ChangeType]:
+    """What a change of a cooperative's villages is, for the change feed."""
+    return [
+        *([ChangeType.villages_linked] if wanted - have else []),
+        *([ChangeType.villages_unlinked] if have - wanted else []),
+        *([ChangeType.merged] if len(have) <= 1 < len(wanted) else []),
+    ]

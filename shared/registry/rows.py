@@ -14,7 +14,7 @@ from typing import Any
 from shared.imports import cells
 from shared.imports.problems import Report
 from shared.imports.records import EXTRA, Record, read_records
-from shared.models import OUTLET_KBLI, STAGE_ORDER, OutletType, Scheme, Stage
+from shared.models import OUTLET_KBLI, STAGE_ORDER, OfficerRole, OutletType, Scheme, Stage
 
 REQUIRED_COLUMNS = ("registry_id", "name", "village_codes", "scheme", "stage")
 
@@ -40,6 +40,7 @@ OPTIONAL_COLUMNS = (
     *STAGE_DATE_COLUMNS,
     "is_mockup",
     "outlets",
+    "officers",
     "member_count",
     "member_count_as_of",
 )
@@ -93,7 +94,21 @@ OUTLET_ALIASES = {
     "distribution": OutletType.logistics,
 }
 
+# Officers' roles as the registry writes them (pengurus and pengawas).
+OFFICER_ALIASES = {
+    "ketua": OfficerRole.chair,
+    "wakil_ketua": OfficerRole.vice_chair,
+    "sekretaris": OfficerRole.secretary,
+    "bendahara": OfficerRole.treasurer,
+    "ketua_pengawas": OfficerRole.supervisor_chair,
+    "pengawas": OfficerRole.supervisor,
+    "anggota_pengawas": OfficerRole.supervisor,
+    "manajer": OfficerRole.manager,
+}
+
 OutletKey = tuple[OutletType, str | None]
+# role, name, term start, term end
+OfficerKey = tuple[OfficerRole, str, date | None, date | None]
 
 
 @dataclass(slots=True)
@@ -107,6 +122,8 @@ class CoopRow:
     events: dict[Stage, date | None]
     outlets: frozenset[OutletKey]
     members_as_of: date | None
+    # None when the file says nothing (no column, or an empty cell): stored officers stay.
+    officers: frozenset[OfficerKey] | None = None
 
 
 def _outlets(report: Report, line: int, value: str) -> frozenset[OutletKey]:
@@ -130,6 +147,33 @@ def _outlets(report: Report, line: int, value: str) -> frozenset[OutletKey]:
             report.error("repeated_outlet", f"{item} is listed twice", line=line, field="outlets")
         found.add((outlet_type, code))
     return frozenset(found)
+
+
+def _officers(report: Report, line: int, value: str) -> frozenset[OfficerKey] | None:
+    """``role:name[:term start[:term end]]`` items, e.g. ``ketua:Siti Aminah:2025-07-01``."""
+    found: set[OfficerKey] = set()
+    items = [i.strip() for i in cells.LIST_SEPARATORS.split(value) if i.strip()]
+    for item in items:
+        role_text, _, rest = item.partition(":")
+        name, _, terms = rest.partition(":")
+        start_text, _, end_text = terms.partition(":")
+        role = cells.choice(
+            report, line, "officers", role_text, OfficerRole, OFFICER_ALIASES, required=True
+        )
+        person = cells.text(report, line, "officers", name, max_length=200, required=True)
+        start = cells.day(report, line, "officers", start_text)
+        end = cells.day(report, line, "officers", end_text)
+        if role is None or person is None:
+            continue
+        if start is not None and end is not None and end < start:
+            message = f"{item}: the term ends ({end}) before it starts ({start})"
+            report.error("bad_term", message, line=line, field="officers")
+            continue
+        officer = (role, person, start, end)
+        if officer in found:
+            report.error("repeated_officer", f"{item} is listed twice", line=line, field="officers")
+        found.add(officer)
+    return frozenset(found) if items else None
 
 
 def parse_row(report: Report, line: int, record: Record) -> CoopRow | None:
@@ -168,11 +212,12 @@ def parse_row(report: Report, line: int, record: Record) -> CoopRow | None:
     if stage is not None:
         events.setdefault(stage, None)
     outlets = _outlets(report, line, record.get("outlets", ""))
+    officers = _officers(report, line, record.get("officers", ""))
     if EXTRA in record:
         report.error("extra_cells", "the row has more cells than the header", line=line)
     if report.error_count > before or registry_id is None:
         return None
-    return CoopRow(line, registry_id, values, codes, events, outlets, members_as_of)
+    return CoopRow(line, registry_id, values, codes, events, outlets, members_as_of, officers)
 
 
 def parse(

@@ -42,7 +42,7 @@ from shared.villages.queries import retired_villages_with_cooperatives, villages
 from shared.villages.readers import read_sources
 from shared.villages.validation import Edition as ParsedEdition
 from shared.villages.validation import validate
-from shared.villages.writer import write_edition
+from shared.villages.writer import announce_edition, write_edition
 
 # Test seams: callables run at named points of a job ("validated": after validation, outside
 # any transaction; "writing": inside the write transaction, after the regions were written).
@@ -265,6 +265,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
         if diff.changes or moves:
             _flag_retired_villages(session, edition.id, report)
             note_change(session)
+            announce_edition(session, edition.id)
         return run.outcome(parsed, diff, moves, edition_id=edition.id)
 
     return write

@@ -8,19 +8,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, cast
 
-from sqlalchemy import Constraint, Table, UniqueConstraint, bindparam, select, update
+from sqlalchemy import (
+    Constraint,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    case,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.sql.dml import Update
 
 from shared import bulk
+from shared.changes import emit_select
 from shared.models import (
+    ChangeType,
     CooperativeVillage,
     Edition,
     Proposal,
     ProposalVillage,
     Region,
     RegionChange,
+    RegionLevel,
     ancestor_codes,
     link_codes,
     utcnow,
@@ -261,3 +274,29 @@ def _recode(table: Table, column: str) -> Update:
     return (
         table.update().where(table.c[column] == bindparam("old")).values({column: bindparam("new")})
     )
+
+
+def announce_edition(session: Session, edition_id: int) -> int:
+    """The change feed's events of an edition: villages renamed and retired, in one
+    INSERT ... SELECT from the edition's region changes (after its data-version bump)."""
+    renamed = RegionChange.change == "renamed"
+    query = (
+        select(
+            case(
+                (renamed, ChangeType.village_renamed.value),
+                else_=ChangeType.village_retired.value,
+            ).label("type"),
+            literal("Village").label("entity_type"),
+            Region.code.label("entity_key"),
+            Region.province_code.label("province_code"),
+            null().label("other_province_code"),
+            case((renamed, "name"), else_="retired").label("fields"),
+        )
+        .join(Region, Region.id == RegionChange.region_id)
+        .where(
+            RegionChange.edition_id == edition_id,
+            RegionChange.change.in_(("renamed", "retired")),
+            Region.level == RegionLevel.village,
+        )
+    )
+    return emit_select(session, query, [Region.code])

@@ -33,6 +33,9 @@ FIELDS: dict[str, Role] = {
     "Query.auditLog": ADM,
     "Query.node": A,  # dispatches by id; ImportJob ids are checked in the resolver
     "Query.viewer": A,  # who is calling: anyone may ask
+    "Query.changes": P,  # the change feed, scoped like the lists
+    "Query.changesCursor": P,
+    "Query.exportJob": P,  # the caller's own exports (any, for administrators)
     # Mutation: imports and recalculation for operations, data and keys for administrators.
     "Mutation.recomputeCoverage": OPS,
     "Mutation.startVillageImport": OPS,
@@ -43,6 +46,8 @@ FIELDS: dict[str, Role] = {
     "Mutation.recordStage": ADM,
     "Mutation.addOutlet": ADM,
     "Mutation.linkCooperativeVillages": ADM,
+    "Mutation.recordOfficers": OPS,
+    "Mutation.startExport": P,
     "Mutation.submitProposal": ADM,
     "Mutation.decideProposal": ADM,
     "Mutation.createApiKey": ADM,
@@ -110,6 +115,13 @@ REACH: dict[str, Role] = {
     ),
     **dict.fromkeys(
         [
+            "ChangeEvent",
+            "ChangeEventConnection",
+            "ChangeEventEdge",
+            "ExportJob",
+            "ExportJobPayload",
+            "JobProgress",
+            "UserError",
             "FinancingReadiness",
             "LegalIdentifiers",
             "MemberCount",
@@ -131,7 +143,7 @@ REACH: dict[str, Role] = {
             "ImportJobConnection",
             "ImportJobEdge",
             "ImportJobPayload",
-            "JobProgress",
+            "CooperativePayload",
             "LevelChanges",
             "LevelMatchRate",
             "PlaceDecision",
@@ -139,7 +151,6 @@ REACH: dict[str, Role] = {
             "PlaceDecisionEdge",
             "ReconciliationReport",
             "RegionChangeSample",
-            "UserError",
         ],
         OPS,
     ),
@@ -149,7 +160,6 @@ REACH: dict[str, Role] = {
             "AuditEntry",
             "AuditEntryConnection",
             "AuditEntryEdge",
-            "CooperativePayload",
             "CreatedApiKey",
             "OutletPayload",
             "ProposalPayload",

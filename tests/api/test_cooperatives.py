@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from shared.models import Officer, OfficerRole, OutletType
 from tests.api.support import (
+    BATU_RAJANG,
     LEMPAKE,
     STEWARD,
     Keys,
@@ -255,3 +256,26 @@ async def test_a_page_of_proposals_reads_their_cooperatives_in_one_statement(
     assert len(cooperative_reads) == 1, cooperative_reads
     # The page, its count, the regions, the cooperatives and their villages: whatever N.
     assert len(statements) == len(few_statements) <= 5, statements
+
+
+async def test_a_profile_with_its_villages_is_one_statement(
+    client: httpx.AsyncClient, coops: dict[str, int], keys: Keys, statements: list[str]
+) -> None:
+    query = "query($id: ID!) { cooperative(id: $id) { name villages { code name kind } } }"
+    statements.clear()
+    body = await gql(client, query, {"id": global_id("Cooperative", coops["merger"])})
+    assert body["data"]["cooperative"]["villages"] == [
+        {"code": BATU_RAJANG, "name": "Batu Rajang", "kind": "desa"},
+        {"code": "64.03.04.2013", "name": "Siduung Indah", "kind": "desa"},
+    ]
+    reads = [s for s in statements if "FROM cooperatives" in s or "cooperative_villages" in s]
+    assert len(reads) == 1, reads
+    # Through a fragment of `node`, the same.
+    statements.clear()
+    node = await gql(
+        client,
+        "query($id: ID!) { node(id: $id) { ... on Cooperative { villages { code } } } }",
+        {"id": global_id("Cooperative", coops["merger"])},
+    )
+    assert [v["code"] for v in node["data"]["node"]["villages"]] == [BATU_RAJANG, "64.03.04.2013"]
+    assert len([s for s in statements if "cooperative_villages" in s]) == 1

@@ -137,3 +137,27 @@ async def test_concurrent_misses_compute_once_and_typename_reads_nothing(
     assert typename.json() == {"data": {"__typename": "Query"}, "extensions": {"cost": 0}}
     assert "etag" in typename.headers
     assert statements == []
+
+
+async def test_a_cacheable_query_without_a_database_is_a_masked_error_not_a_500(
+    db: Any, caplog: Any
+) -> None:
+    from api.app import create_app
+    from shared.config import get_settings
+    from shared.db import Database
+
+    settings = get_settings().model_copy(
+        update={"database_url": "postgresql://nobody@127.0.0.1:1/nothing"}
+    )
+    broken = Database(settings)
+    app = create_app(settings, broken, start_embedded_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await _post(client, "{ provinces { code } }")
+    await broken.dispose()
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert response.headers["cache-control"] == "no-store"
+    assert any("data versions unreadable" in r.getMessage() for r in caplog.records)

@@ -32,6 +32,8 @@ PAGES = [
     "",
     "#/coverage/64",
     "#/coverage/64.72.05.1003",
+    "#/findings",
+    "#/findings/64",
     "#/imports",
     "#/jobs",
     "#/keys",

@@ -136,7 +136,7 @@ def test_an_anonymous_visitor_sees_no_import_controls(visit: Visitor) -> None:
     page = v.page
     v.open()
     nav = page.get_by_role("navigation", name="Menu utama")
-    expect(nav.get_by_role("link")).to_have_text(["Cakupan"])
+    expect(nav.get_by_role("link")).to_have_text(["Cakupan", "Kualitas data"])
     for fragment in ("#/imports", "#/jobs", "#/keys"):
         v.open(fragment)
         expect(page.get_by_role("note")).to_contain_text("Masuk terlebih dahulu")
@@ -156,7 +156,7 @@ def test_a_partner_signs_in_and_still_sees_no_imports(visit: Visitor) -> None:
     v = visit()
     v.sign_in("partner")
     nav = v.page.get_by_role("navigation", name="Menu utama")
-    expect(nav.get_by_role("link")).to_have_text(["Cakupan"])
+    expect(nav.get_by_role("link")).to_have_text(["Cakupan", "Kualitas data"])
     v.open("#/imports")
     expect(v.page.get_by_role("note")).to_contain_text("kunci Anda tidak memilikinya")
     expect(v.page.locator("input[type=file]")).to_have_count(0)
@@ -473,3 +473,77 @@ def test_progress_falls_back_to_polling_when_websockets_are_refused(visit: Visit
     panel = recompute.get_by_role("region", name="Perhitungan cakupan")
     expect(panel.get_by_text("Berhasil", exact=True)).to_be_visible(timeout=60_000)
     expect(panel).to_contain_text("diperiksa berkala")
+
+
+FINDINGS = """{ dataQualityFindings { sharedVillagesCount unplacedRowsCount
+  byRegion { code name unplacedRows sharedVillages } } }"""
+
+
+def test_a_visitor_reads_the_data_quality_findings_per_province_and_regency(
+    visit: Visitor, tmp_path: Path
+) -> None:
+    from shared.audit import Actor
+    from shared.db import get_database
+    from shared.models import JobStatus
+    from shared.registry.service import import_now
+
+    # A second cooperative claims Rawa Makmur; a summary names a place that is nowhere.
+    db, actor = get_database(), Actor(name="cli:findings")
+    shared = tmp_path / "shared.csv"
+    shared.write_text(
+        "registry_id,name,village_codes,scheme,stage\n"
+        "F-1,Koperasi Rawa Makmur Satu,64.72.01.1001,new,legal_entity\n",
+        encoding="utf-8",
+    )
+    summary = tmp_path / "summary.csv"
+    summary.write_text(
+        "province_id,province,district_id,district,cooperatives\n"
+        "23,KALIMANTAN TIMUR,356,KOTA SAMARINDA,59\n"
+        "23,KALIMANTAN TIMUR,9001,Fukuoka,1\n",
+        encoding="utf-8",
+    )
+    for job in (
+        import_now(db, shared, actor=actor),
+        import_now(db, summary, actor=actor, source="console-test", allow_low_match=True),
+    ):
+        assert job.status == JobStatus.succeeded, job.errors
+
+    v = visit()
+    answer = v.server.graphql(FINDINGS)["dataQualityFindings"]
+    assert answer["sharedVillagesCount"] >= 1
+    assert answer["unplacedRowsCount"] >= 1
+    v.open("#/findings")
+    page, main = v.page, v.page.get_by_role("main")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Temuan kualitas data")
+    facts = main.locator("dl.facts")
+    expect(
+        facts.locator("div").filter(has_text="Desa yang diklaim dua kali atau lebih")
+    ).to_contain_text(id_number(answer["sharedVillagesCount"]))
+    provinces = main.get_by_role("table", name="Temuan per provinsi")
+    expect(provinces.locator("tbody tr")).to_have_count(len(answer["byRegion"]))
+    # Names as the current edition spells them (the import journey may have changed them).
+    mine = next(r for r in answer["byRegion"] if r["code"] == "64")
+    kaltim = provinces.get_by_role("row", name=re.compile(re.escape(mine["name"])))
+    expect(kaltim.locator("td")).to_have_text(
+        [re.compile(re.escape(mine["name"])), id_number(mine["sharedVillages"]),
+         re.compile(r"\d"), id_number(mine["unplacedRows"]), re.compile(r"\d")]
+    )  # fmt: skip
+    v.shoot("findings")
+
+    kaltim.get_by_role("link", name=mine["name"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Temuan kualitas data di 64")
+    regencies = main.get_by_role("table", name="Temuan per kabupaten dan kota")
+    expect(regencies.get_by_role("row", name=re.compile("Samarinda", re.I))).to_be_visible()
+    villages = main.get_by_role("table", name="Desa yang diklaim beberapa koperasi")
+    row = villages.get_by_role("row", name=re.compile("Rawa Makmur"))
+    expect(row).to_contain_text("Koperasi Kelurahan Merah Putih Rawa Makmur (KMP-6472011001)")
+    expect(row).to_contain_text("Koperasi Rawa Makmur Satu (F-1)")
+    unplaced = main.get_by_role("table", name="Baris registri yang wilayahnya tidak ditemukan")
+    fukuoka = unplaced.get_by_role("row", name=re.compile("Fukuoka"))
+    expect(fukuoka).to_contain_text("tidak ada dalam daftar resmi")
+    expect(fukuoka).to_contain_text("console-test, baris 3")
+    # The village itself counts as covered once.
+    village = v.server.graphql(
+        '{ region(code: "64.72.01.1001") { coverage { coveredVillages cooperatives } } }'
+    )["region"]["coverage"]
+    assert village == {"coveredVillages": 1, "cooperatives": 2}

@@ -353,3 +353,31 @@ def test_the_decisions_csv_keeps_a_name_that_looks_like_a_formula_as_text() -> N
         ("2", "'=HYPERLINK(1) / KAB. X", ""),
         ("3", "JAWA / -1", "90.0"),
     ]
+
+
+def test_the_same_snapshot_twice_changes_nothing_the_second_time(
+    villages: Database, tmp_path: Path
+) -> None:
+    from shared.data_version import get_state
+
+    path = _summary(tmp_path / "s.csv", KALTIM)
+    first = import_now(villages, path, allow_low_match=True)
+    assert first.status == JobStatus.succeeded, first.errors
+    with villages.sync_session() as session:
+        before = get_state(session).data_version
+    crosswalk, unplaced = _crosswalk(villages), _unplaced(villages)
+    again = import_now(villages, path, allow_low_match=True)
+    assert again.status == JobStatus.succeeded, again.errors
+    assert again.message is not None
+    assert again.message.endswith("; nothing changed (crosswalk and findings as stored)")
+    with villages.sync_session() as session:
+        assert get_state(session).data_version == before
+        recorded = session.execute(select(UnplacedRegistryRow.job_id)).scalars().all()
+    assert recorded == [first.id]  # still the first import's rows
+    assert (_crosswalk(villages), _unplaced(villages)) == (crosswalk, unplaced)
+    # A list too: the same cooperatives, crosswalk and findings write nothing.
+    rows = [_list_row("SAMARINDA UTARA", "LEMPAKE", "S-1"), _list_row("PALARAN", "TOKYO", "S-5")]
+    listed = write_rows(tmp_path / "list.csv", rows, LIST_COLUMNS)
+    assert import_now(villages, listed, min_match_rate=0.5).status == JobStatus.succeeded
+    second = import_now(villages, listed, min_match_rate=0.5)
+    assert second.message == "nothing changed: all 1 rows match the stored data"

@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from api.context import Context
-from api.permissions import admin_mutation
+from api.permissions import admin_mutation, operations_mutation
 from api.schema.common import int_id
 from api.schema.cooperatives.types import Cooperative, Outlet, to_cooperative, to_outlet
 from api.schema.user_errors import Refused, UserError, write
 from shared.audit import Actor
 from shared.cooperatives import service
+from shared.cooperatives.officers import OfficerEntry, record_officers
 from shared.cooperatives.queries import CooperativeRow, row_of
 from shared.copying import values_of
 from shared.models import Cooperative as CooperativeModel
-from shared.models import CooperativeKind, OutletStatus, OutletType, Scheme, Stage
+from shared.models import CooperativeKind, OfficerRole, OutletStatus, OutletType, Scheme, Stage
 
 P = ParamSpec("P")
 
@@ -124,6 +125,25 @@ class LinkCooperativeVillagesInput:
     )
 
 
+@strawberry.input(description="An officer: board (pengurus) or supervisor (pengawas).")
+class OfficerInput:
+    role: OfficerRole = strawberry.field(description="The role (ketua = chair, ...).")
+    name: str = strawberry.field(description="The officer's name.")
+    term_start: date | None = strawberry.field(default=None, description="First day of the term.")
+    term_end: date | None = strawberry.field(default=None, description="Last day of the term.")
+
+
+@strawberry.input(description="A cooperative's officers, replacing those recorded before.")
+class RecordOfficersInput:
+    cooperative_id: strawberry.ID = strawberry.field(description="The cooperative.")
+    officers: list[OfficerInput] = strawberry.field(
+        description="Every officer now in office; an empty list clears them."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse with STALE_VERSION unless at this version."
+    )
+
+
 async def _cooperative_write(
     info: Info[Context, Any],
     change: Callable[Concatenate[Session, Actor, P], CooperativeModel],
@@ -190,6 +210,20 @@ class CooperativeMutation:
         except Refused as refused:
             return OutletPayload(outlet=None, cooperative=None, user_errors=refused.errors)
         return OutletPayload(outlet=added, cooperative=to_cooperative(coop), user_errors=[])
+
+    @operations_mutation(
+        description="Record a cooperative's officers (board and supervisors) with their terms,"
+        " replacing those recorded before (operations)."
+    )
+    async def record_officers(
+        self, info: Info[Context, Any], input: RecordOfficersInput
+    ) -> CooperativePayload:
+        coop_id = int_id(input.cooperative_id, "Cooperative", "cooperativeId")
+        officers = [OfficerEntry(**values_of(o)) for o in input.officers]
+        version = input.expected_version
+        return await _cooperative_write(
+            info, record_officers, coop_id, officers, expected_version=version
+        )
 
     @admin_mutation(description="Add villages to a cooperative or take them off (admin).")
     async def link_cooperative_villages(

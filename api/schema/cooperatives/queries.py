@@ -13,7 +13,7 @@ from strawberry.types import Info
 from api import loaders
 from api.context import Context
 from api.pagination import Connection, connection_of, decode_cursor, page_size
-from api.schema.common import int_id
+from api.schema.common import int_id, selects
 from api.schema.cooperatives.types import Cooperative, to_cooperative
 from shared.cooperatives import queries
 from shared.cooperatives.queries import CooperativeFilter as FilterSpec
@@ -53,8 +53,20 @@ class CooperativeOrder(Enum):
 
 
 async def cooperative_by_id(info: Info[Context, Any], cooperative_id: int) -> Cooperative | None:
+    """A cooperative through the request's loader (one statement for all asked together)."""
     row = await loaders.cooperative_by_id(info.context).load(cooperative_id)
     return to_cooperative(row) if row else None
+
+
+async def one_cooperative(info: Info[Context, Any], cooperative_id: int) -> Cooperative | None:
+    """A cooperative a root field asks for alone: with its villages in the same statement when
+    the client selects them (the loader would take a second round trip)."""
+    if not selects(info, "villages"):
+        return await cooperative_by_id(info, cooperative_id)
+    ctx = info.context
+    read = queries.cooperatives_by_id([cooperative_id], loaders.scope_of(ctx), villages=True)
+    rows = await loaders.run(ctx, read)
+    return to_cooperative(rows[0]) if rows else None
 
 
 @strawberry.type
@@ -67,7 +79,7 @@ class CooperativeQuery:
         )
     )
     async def cooperative(self, info: Info[Context, Any], id: strawberry.ID) -> Cooperative | None:
-        return await cooperative_by_id(info, int_id(id, "Cooperative"))
+        return await one_cooperative(info, int_id(id, "Cooperative"))
 
     @strawberry.field(description="One cooperative by its national registry id, or null.")
     async def cooperative_by_registry_id(
@@ -97,7 +109,12 @@ class CooperativeQuery:
         spec = (filter or CooperativeFilter()).spec()
         ctx = info.context
         read = queries.cooperative_page(
-            spec, order=order, after=key, size=size, scope=loaders.scope_of(ctx)
+            spec,
+            order=order,
+            after=key,
+            size=size,
+            scope=loaders.scope_of(ctx),
+            villages=selects(info, "edges", "node", "villages"),
         )
         page = await loaders.run(ctx, read)
         count = loaders.count_of(ctx, queries.cooperative_count(spec))

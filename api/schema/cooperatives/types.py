@@ -24,6 +24,7 @@ from shared.models import (
     Scheme,
     Stage,
 )
+from shared.regions.queries import RegionRow
 
 strawberry.enum(
     Requirement,
@@ -110,9 +111,18 @@ class Cooperative(Node):
     row: strawberry.Private[CooperativeRow]
     # The caller's scope includes it: its protected profile is open (InPartnerScope).
     in_scope: strawberry.Private[bool]
+    # Its villages, when the statement that read it joined them (the client asked for them).
+    village_rows: strawberry.Private[tuple[RegionRow, ...] | None] = None
 
     @strawberry.field(description="Villages it covers (several for a merger).")
-    async def villages(self, info: Info[Context, Any]) -> list[Village]:
+    def villages(self, info: Info[Context, Any]) -> list[Village]:
+        if self.village_rows is not None:
+            # Read with the cooperative: a plain value, no awaitable per cooperative.
+            return [to_village(r) for r in self.village_rows]
+        # Otherwise through the loader: graphql-core awaits what a resolver returns.
+        return self._load_villages(info)  # type: ignore[return-value]
+
+    async def _load_villages(self, info: Info[Context, Any]) -> list[Village]:
         rows = await loaders.villages_of_cooperative(info.context).load(self.database_id)
         return [to_village(r) for r in rows]
 
@@ -181,7 +191,12 @@ class Cooperative(Node):
 
 def to_cooperative(row: CooperativeRow) -> Cooperative:
     return fields_from(
-        Cooperative, row, id=global_id("Cooperative", row.id), database_id=row.id, row=row
+        Cooperative,
+        row,
+        id=global_id("Cooperative", row.id),
+        database_id=row.id,
+        row=row,
+        village_rows=row.villages,
     )
 
 

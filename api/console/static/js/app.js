@@ -8,6 +8,7 @@ import { link, navigate, useRoute } from "./router.js";
 import { VIEWER, can, clearKey, getKey, setKey } from "./session.js";
 import { Badge, ErrorMessage, Loading, Page } from "./ui.js";
 import { CoveragePage, RegionPage } from "./pages/coverage.js";
+import { FindingsPage } from "./pages/findings.js";
 import { ImportsPage } from "./pages/imports.js";
 import { JobPage, JobsPage } from "./pages/jobs.js";
 import { KeysPage } from "./pages/keys.js";
@@ -87,6 +88,7 @@ function Header({ route }) {
   const section = route.parts[0] || "coverage";
   const items = [
     ["coverage", t("nav.coverage"), true],
+    ["findings", t("nav.findings"), true],
     ["imports", t("nav.imports"), can(viewer, "OPERATIONS")],
     ["jobs", t("nav.jobs"), can(viewer, "OPERATIONS")],
     ["keys", t("nav.keys"), can(viewer, "ADMIN")],
@@ -128,6 +130,8 @@ function View({ route }) {
   switch (section || "coverage") {
     case "coverage":
       return id ? html`<${RegionPage} key=${id} code=${id} />` : html`<${CoveragePage} />`;
+    case "findings":
+      return html`<${FindingsPage} key=${id || "all"} code=${id || null} />`;
     case "imports":
       return html`<${ImportsPage} />`;
     case "jobs":
