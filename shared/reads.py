@@ -30,17 +30,24 @@ class Read(Generic[T]):
 
     statement: Any
     answer: Callable[[Sequence[Row[Any]]], T]
+    # Values of the statement's named bind parameters: a statement built once (and kept)
+    # for many reads costs no construction per request.
+    params: dict[str, Any] | None = None
 
     def run(self, session: Session) -> T:
-        return self.answer(session.execute(self.statement).all())
+        return self.answer(session.execute(self.statement, self.params).all())
 
     async def run_async(self, session: AsyncSession) -> T:
-        return self.answer((await session.execute(self.statement)).all())
+        return self.answer((await session.execute(self.statement, self.params)).all())
 
     def then(self, more: Callable[[T], R]) -> Read[R]:
         """The same read, its answer passed through ``more``."""
         answer = self.answer
-        return Read(self.statement, lambda rows: more(answer(rows)))
+        return Read(self.statement, lambda rows: more(answer(rows)), self.params)
+
+    def given(self, **params: Any) -> Read[T]:
+        """The same read with these values of its bind parameters."""
+        return Read(self.statement, self.answer, params)
 
 
 def read_rows(statement: Any, row: Callable[..., T]) -> Read[list[T]]:

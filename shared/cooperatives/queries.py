@@ -15,13 +15,25 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Row, Select, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from shared.cooperatives.financing import financing_ready_clause
 from shared.models import (
@@ -47,6 +59,12 @@ class _IdAmong(ColumnElement[bool]):
     page is an index lookup (about 25 ms for province 64). Elsewhere, plain IN.
     """
 
+    # Its column and subquery are its state: in the cache key, so that the statement's
+    # compiled form is cached (without them SQLAlchemy compiles every such statement anew).
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
     inherit_cache = True
     type = Boolean()
 
@@ -192,7 +210,7 @@ def row_of(cooperative: Cooperative) -> CooperativeRow:
     return _row(*(getattr(cooperative, c.key) for c in COOPERATIVE_COLUMNS), True)
 
 
-def _scope_column(scope: str | None) -> ColumnElement[bool] | None:
+def _scope_column(scope: str | BindParameter[str] | None) -> ColumnElement[bool] | None:
     """Whether a cooperative covers a village of the scope's province (None: no scope, every
     row is in it): the primary key of its links, then their province code."""
     if scope is None:
@@ -205,7 +223,9 @@ def _scope_column(scope: str | None) -> ColumnElement[bool] | None:
     )
 
 
-def _with_scope(columns: Sequence[Any], scope: str | None) -> tuple[list[Any], Any]:
+def _with_scope(
+    columns: Sequence[Any], scope: str | BindParameter[str] | None
+) -> tuple[list[Any], Any]:
     """The columns to select for rows seen with ``scope``, and what makes a row of them."""
     flag = _scope_column(scope)
     if flag is None:
@@ -229,13 +249,20 @@ def cooperatives_by_id(
     ids: Sequence[int], scope: str | None, *, villages: bool = False
 ) -> Read[list[CooperativeRow]]:
     """The cooperatives with these ids (by id), with their villages if asked (one statement)."""
-    columns, row = _with_scope(COOPERATIVE_COLUMNS, scope)
+    read = _by_id(scope is not None, villages)
+    return read.given(ids=list(ids), scope=scope)
+
+
+@lru_cache(maxsize=4)
+def _by_id(scoped: bool, villages: bool) -> Read[list[CooperativeRow]]:
+    """The read of cooperatives by id, built once per shape (the hottest read of the API):
+    the ids and the scope are bind parameters."""
+    columns, row = _with_scope(COOPERATIVE_COLUMNS, bindparam("scope") if scoped else None)
+    ids: BindParameter[int] = bindparam("ids", expanding=True)
     statement = select(*columns).where(Cooperative.id.in_(ids)).order_by(Cooperative.id)
-    return (
-        _joined_villages(statement, row, (Cooperative.id,))
-        if villages
-        else read_rows(statement, row)
-    )
+    if villages:
+        return _joined_villages(statement, row, (Cooperative.id,))
+    return read_rows(statement, row)
 
 
 def _joined_villages(

@@ -117,22 +117,35 @@ async def test_cooperative_filters_at_every_region_level_and_by_facts(
     assert len(await _names(client, {"search": "100%"})) == 0
 
 
+# The same list with the villages: read in the page's own statement (a join on the page).
+LIST_WITH_VILLAGES = LIST.replace("node { name registryId }", "node { name villages { code } }")
+
+
 async def test_cooperative_pages_follow_keyset_cursors_in_every_order(
     client: httpx.AsyncClient, coops: dict[str, int]
 ) -> None:
     for order in ("ID", "NAME", "UPDATED_AT"):
-        seen: list[str] = []
-        after = None
-        while True:
-            body = await gql(client, LIST, {"first": 2, "after": after, "order": order})
-            page = body["data"]["cooperatives"]
-            seen += [e["node"]["name"] for e in page["edges"]]
-            if not page["pageInfo"]["hasNextPage"]:
-                break
-            after = page["pageInfo"]["endCursor"]
-        assert len(seen) == len(set(seen)) == 3, order
-        if order == "NAME":
-            assert seen == sorted(seen)
+        for query in (LIST, LIST_WITH_VILLAGES):
+            seen: list[str] = []
+            villages: list[list[str]] = []
+            after = None
+            while True:
+                body = await gql(client, query, {"first": 2, "after": after, "order": order})
+                page = body["data"]["cooperatives"]
+                seen += [e["node"]["name"] for e in page["edges"]]
+                villages += [
+                    [v["code"] for v in e["node"].get("villages", [])] for e in page["edges"]
+                ]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+            assert len(seen) == len(set(seen)) == 3, order
+            if order == "NAME":
+                assert seen == sorted(seen)
+            if query is LIST_WITH_VILLAGES:
+                merger = seen.index("Koperasi Merah Putih Sindu Batu Raja")
+                assert villages[merger] == [BATU_RAJANG, "64.03.04.2013"], order
+                assert all(len(v) == 1 for i, v in enumerate(villages) if i != merger)
 
 
 async def test_cooperative_by_registry_id_and_node(
