@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,7 +18,9 @@ from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from api.access_log import AccessLogMiddleware
 from api.auth import AccessMiddleware, principal_from_params, principal_of
 from api.body_limit import BodyLimitMiddleware
 from api.browsers import Compression, Cors
@@ -30,8 +31,10 @@ from api.exports import export_routes
 from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
 from api.lean import LeanGraphQL
+from api.metrics import build_registry, metrics_endpoint
 from api.observability import RequestContextMiddleware
 from api.schema import schema
+from api.tracing import trace_app
 from shared.access import keys
 from shared.access.ratelimit import build_rate_limiter
 from shared.broker import ensure_broker, ping_broker
@@ -99,10 +102,6 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "database": "ok", "broker": "ok"})
 
 
-async def metrics(_request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
 class InProcessWorker(Protocol):
     """A worker that runs in this process (the embedded runtime's), started with the app."""
 
@@ -150,7 +149,8 @@ def create_app(
             WebSocketRoute("/graphql", graphql_app),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            # With KOPDES_METRICS_PORT the metrics have a port of their own (`kopdes serve`).
+            *([Route("/metrics", metrics_endpoint)] if settings.metrics_port is None else []),
             *([assets_route()] if settings.graphiql else []),
             *console_routes(),
             *download_routes(),
@@ -158,16 +158,29 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    # Last added runs first: request id and metrics, CORS (refusals carry its headers too),
-    # compression, then body size, then keys and rate limits.
+    # Last added runs first: the client's address (behind a trusted proxy), request id and
+    # route metrics, the access line, CORS (refusals carry its headers too), compression,
+    # then body size, then keys and rate limits.
     app.add_middleware(AccessMiddleware, db=db, settings=settings, limiter=limiter)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(Compression)
     app.add_middleware(Cors, settings=settings)
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    trusted = trusted_proxies(settings)
+    if trusted:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
+    trace_app(app, db)
     app.state.db = db
     app.state.settings = settings
+    app.state.metrics_registry = build_registry(db)
     return app
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    """The peers whose X-Forwarded-For is believed (uvicorn's ProxyHeadersMiddleware does the
+    reading: the client is the last address not a trusted proxy)."""
+    return [part.strip() for part in settings.forwarded_allow_ips.split(",") if part.strip()]
 
 
 def app_factory() -> Starlette:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import ANONYMOUS, Principal
 from api.errors import send_error
@@ -103,6 +103,23 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
+def _with_rate_limit_headers(scope: Scope, send: Send) -> Send:
+    """``send``, adding the ``RateLimit-*`` headers to an answer that counted against a limit
+    (refusals included: 401 for a bad key spends the address's budget, and 429)."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            found = rate_limit_of(scope)
+            if found is not None and found[1].counted:
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k.lower().encode(), v.encode()) for k, v in found[1].headers().items()),
+                ]
+        await send(message)
+
+    return wrapped
+
+
 class AccessMiddleware:
     def __init__(
         self,
@@ -124,6 +141,8 @@ class AccessMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "http":
+            send = _with_rate_limit_headers(scope, send)
         header = dict(scope.get("headers") or []).get(b"authorization")
         principal = ANONYMOUS
         touch: tuple[int, datetime] | None = None

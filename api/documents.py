@@ -88,7 +88,8 @@ class Prepared:
         return 0 if found is None else found[0]
 
 
-def _select(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+def select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation a request with this name runs, or None when it cannot be told."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is not None:
         operations = [o for o in operations if o.name and o.name.value == name]
@@ -143,7 +144,7 @@ class DocumentCache:
         errors = validate(schema._schema, document, self.rules)
         if errors:
             return Prepared(digest, document, tuple(errors))
-        operation = _select(document, operation_name)
+        operation = select_operation(document, operation_name)
         if operation is None:
             return Prepared(digest, document)
         fixed = None

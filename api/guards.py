@@ -44,6 +44,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
+from api.access_log import graphql_record
 from api.context import ANONYMOUS
 from shared.config import Settings, get_settings
 
@@ -133,6 +134,9 @@ class CostBudget(SchemaExtension):
             )
             if found is not None:
                 self.cost = found[0]
+                request = getattr(context, "request", None)
+                if request is not None:  # for the access line (api.access_log)
+                    graphql_record(request.scope)["cost"] = self.cost
                 budget = getattr(settings, f"query_cost_{role.value}")
                 refusal = over_budget(*found, budget, role.value)
                 if refusal is not None:

@@ -25,6 +25,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as strawberry_process_result
 from strawberry.types import ExecutionResult
 
+from api.access_log import graphql_record
 from api.context import Context
 from api.errors import classify
 
@@ -123,6 +124,9 @@ class GraphQLHTTP(GraphQL[Context, None]):
         errors: list[dict[str, Any]] = data.get("errors") or []  # type: ignore[assignment]
         for error in errors:
             classify(error)
+        graphql_record(request.scope)["error_codes"] = [
+            str((e.get("extensions") or {}).get("code")) for e in errors
+        ]
         sub_response: Response | None = getattr(request.state, "graphql_sub_response", None)
         if sub_response is not None and wants_graphql_response(request.headers.get("accept", "")):
             sub_response.media_type = GRAPHQL_RESPONSE_JSON

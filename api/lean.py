@@ -36,10 +36,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.execution import optimized_is_awaitable
 
+from api.access_log import graphql_record
 from api.answers import VARY, Answer, AnswerCache, accepted_encoding, cache_control, tag_of
 from api.auth import principal_of
 from api.context import Context
-from api.documents import DocumentCache, Prepared, query_hash
+from api.documents import DocumentCache, Prepared, query_hash, select_operation
 from api.errors import MaskUnexpectedErrors, classify
 from api.guards import over_budget
 from api.http import GRAPHQL_RESPONSE_JSON, JSON, has_nul, wants_graphql_response
@@ -48,6 +49,7 @@ from api.persisted import MISMATCH, NOT_FOUND, PersistedQueries, PersistedQueryE
 from api.persisted import requested_hash as persisted_hash
 from api.schema import schema
 from api.versions import VersionClock
+from shared import tracing
 from shared.config import Settings
 from shared.db import Database
 
@@ -221,15 +223,23 @@ class LeanGraphQL:
             if wants_graphql_response(headers.get(b"accept", b"").decode("latin-1"))
             else _JSON
         )
+        record = graphql_record(scope)  # what the access line and the metrics say
+        record["operation_name"] = name
         try:
             query = await self._resolve_persisted(query, extensions)
         except PersistedQueryError as error:
-            return self._refusal(media, [_coded(error.message, error.code)])
+            return self._refusal(media, [_coded(error.message, error.code)], record=record)
         if not isinstance(query, str) or not query or has_nul(query, variables):
             raise _Handoff
         prepared = self.documents.get(query, name)
+        operation = prepared.operation
+        if operation is None and prepared.document is not None:  # invalid: still named
+            operation = select_operation(prepared.document, name)
+        if operation is not None:
+            record["operation_name"] = operation.name.value if operation.name else None
+            record["operation_type"] = operation.operation.value
         if prepared.errors:
-            return self._refusal(media, list(prepared.errors))
+            return self._refusal(media, list(prepared.errors), record=record)
         if extensions is not None and persisted_hash(extensions) is not None:
             await self.persisted.put(prepared.query_hash, query)
         if not prepared.is_query:
@@ -239,17 +249,19 @@ class LeanGraphQL:
                 raise _Handoff
             if scope["method"] != "POST":
                 message = "Persisted mutations and subscriptions are sent with POST."
-                return self._refusal(media, [_coded(message, "BAD_REQUEST")], status=405)
+                return self._refusal(
+                    media, [_coded(message, "BAD_REQUEST")], status=405, record=record
+                )
             raise _Handoff(orjson.dumps({**data, "query": query}))
         call = _Call(scope, receive, prepared, variables, name, extensions, media)
         role = call.principal.role.value
-        call.cost = prepared.cost(variables or {}, self.settings.max_page_size)
+        call.cost = record["cost"] = prepared.cost(variables or {}, self.settings.max_page_size)
         assert prepared.operation is not None
         refusal = over_budget(
             call.cost, prepared.operation, getattr(self.settings, f"query_cost_{role}"), role
         )
         if refusal is not None:
-            return self._refusal(media, [refusal], call.cost)
+            return self._refusal(media, [refusal], call.cost, record=record)
         if not prepared.cacheable:
             body, status, _failed = await self._run(call)
             return Reply(status, body, [(b"content-type", media), (b"cache-control", _NO_STORE)])
@@ -290,6 +302,7 @@ class LeanGraphQL:
             *(state.key if state is not None else ()),
         )
         answer = ANSWERS.get(key)
+        graphql_record(call.scope)["cache"] = "miss" if answer is None else "hit"
         if answer is None:
             answer, reply = await self._single_flight(key, call, state)
             if answer is None:
@@ -352,24 +365,30 @@ class LeanGraphQL:
         if state is not None:
             _seed_versions(context, state)
         try:
-            result = execute(
-                schema._schema,
-                document,
-                context_value=context,
-                variable_values=call.variables,
-                operation_name=call.name,
-                executor_class=schema.execution_context_class,
-                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                operation_extensions=call.extensions,
-            )
-            if isawaitable(result):
-                result = await result
+            # Named as Strawberry's OpenTelemetry extension names the view's operations.
+            operation = call.prepared.operation
+            named = operation.name.value if operation and operation.name else "anonymous"
+            with tracing.span(f"GraphQL Query: {named}", {"graphql.operation.name": named}):
+                result = execute(
+                    schema._schema,
+                    document,
+                    context_value=context,
+                    variable_values=call.variables,
+                    operation_name=call.name,
+                    executor_class=schema.execution_context_class,
+                    is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                    operation_extensions=call.extensions,
+                )
+                if isawaitable(result):
+                    result = await result
         except Exception as exc:  # outside any resolver: masked like Strawberry's path does
             result = ExecutionResult(None, [GraphQLError(str(exc), original_error=exc)])
         assert isinstance(result, ExecutionResult)
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:
-            answer["errors"] = _formatted(self.masker._process_errors(result.errors))
+            answer["errors"] = _formatted(
+                self.masker._process_errors(result.errors), graphql_record(call.scope)
+            )
         answer["extensions"] = {"cost": call.cost}
         nothing = result.data is None and bool(result.errors)
         status = 400 if nothing and call.media == _GRAPHQL_RESPONSE else 200  # as api.http
@@ -381,6 +400,8 @@ class LeanGraphQL:
         errors: list[GraphQLError],
         cost: int | None = None,
         status: int | None = None,
+        *,
+        record: dict[str, Any] | None = None,
     ) -> Reply:
         """The answer to a request that could not run (it does not parse, validate, fit the
         budget, or name a known persisted query): no ``data`` entry and 400 for
@@ -389,7 +410,7 @@ class LeanGraphQL:
         answer: dict[str, Any] = {}
         if media == _JSON:
             answer["data"] = None
-        answer["errors"] = _formatted(errors)
+        answer["errors"] = _formatted(errors, record)
         if cost is not None:
             answer["extensions"] = {"cost": cost}
         if status is None:
@@ -402,12 +423,18 @@ def _coded(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
-def _formatted(errors: list[GraphQLError]) -> list[dict[str, Any]]:
+def _formatted(
+    errors: list[GraphQLError], record: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The errors as answered, each with its code (told to the request's record too)."""
     formatted = []
     for error in errors:
         entry = dict(error.formatted)
         classify(entry)
         formatted.append(entry)
+    if record is not None:
+        codes: list[Any] = [(e.get("extensions") or {}) for e in formatted]
+        record["error_codes"] = [str(extensions.get("code")) for extensions in codes]
     return formatted
 
 

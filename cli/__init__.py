@@ -3,10 +3,20 @@ are put together. Nothing imports it."""
 
 from __future__ import annotations
 
-from cli import access, core, exports, jobs, registry, villages  # each registers its commands
+from cli import access, core, exports, job_commands, jobs, registry, villages  # commands
 from cli.app import app
 
-__all__ = ["access", "app", "core", "exports", "jobs", "main", "registry", "villages"]
+__all__ = [
+    "access",
+    "app",
+    "core",
+    "exports",
+    "job_commands",
+    "jobs",
+    "main",
+    "registry",
+    "villages",
+]
 
 
 def main() -> None:

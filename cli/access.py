@@ -6,15 +6,15 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cli.app import apikey_app, cli_actor
+from cli.output import err_console, print_table
 from shared.access import keys
 from shared.db import get_database
 from shared.models import Role
 
-console = Console(stderr=True)
+console = err_console()
 
 KEY_ROLES = [r.value for r in Role if r != Role.anonymous]
 
@@ -68,7 +68,13 @@ def list_(
         for key in rows:
             typer.echo(json.dumps({"id": key.id, **keys.describe(key)}, default=str))
         return
-    table = Table("id", "prefix", "name", "role", "province", "expires", "last used", "revoked")
+    table = Table("id")
+    # The prefix is what `revoke` takes: never cut or wrapped, even in a narrow terminal.
+    table.add_column(
+        "prefix", no_wrap=True, min_width=max((len(k.prefix) for k in rows), default=0)
+    )
+    for title in ("name", "role", "province", "expires", "last used", "revoked"):
+        table.add_column(title)
     for key in rows:
         table.add_row(
             str(key.id),
@@ -80,7 +86,7 @@ def list_(
             f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "",
             f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
         )
-    Console().print(table)
+    print_table(table)
 
 
 @apikey_app.command("revoke")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cli.app import app, cli_actor, coverage_app, db_app, schema_app
-from shared.config import get_settings
+from cli.output import err_console
+from shared.config import get_settings, reset_settings
 from shared.coverage.flow import recompute_now
 from shared.coverage.schedule import request_coverage_recompute
 from shared.db import get_database
@@ -19,7 +20,7 @@ from shared.logs import configure_logging
 from shared.villages.bootstrap import queue_bundled_import_if_empty
 from worker.embedded import EmbeddedWorker
 
-console = Console(stderr=True)
+console = err_console()
 
 
 @app.command()
@@ -30,13 +31,25 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="API processes (production runtime only)")
     ] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies whose X-Forwarded-For names the client: addresses or networks,"
+            " comma-separated, '*' for any (default KOPDES_FORWARDED_ALLOW_IPS: none)"
+        ),
+    ] = None,
 ) -> None:
     """Serve the API; in the embedded runtime also the worker, in threads."""
     import uvicorn
 
     from api.app import create_app
+    from api.metrics import serve_metrics, use_multiprocess_dir
     from shared import migrate as migrations
 
+    if forwarded_allow_ips is not None:
+        # In the environment, so that every API process (--workers) reads the same.
+        os.environ["KOPDES_FORWARDED_ALLOW_IPS"] = forwarded_allow_ips
+        reset_settings()
     settings = get_settings()
     configure_logging(settings)
     if workers > 1 and settings.embedded:
@@ -47,33 +60,31 @@ def serve(
         raise typer.Exit(2)
     if migrate:
         migrations.upgrade(settings)
+    host = host or settings.host
+    port = port or settings.port
+    # The client's address behind a proxy is the app's business (api.app), not uvicorn's.
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": None}
     if workers > 1:
+        # Every API process writes its samples where a scrape of any of them sums them all.
+        use_multiprocess_dir()
+        if settings.metrics_port is not None:
+            serve_metrics(get_database(), host, settings.metrics_port)
         # Each process builds its own app (engines and pools are per process).
         uvicorn.run(
-            "api.app:app_factory",
-            factory=True,
-            workers=workers,
-            host=host or settings.host,
-            port=port or settings.port,
-            log_config=None,
-            proxy_headers=True,
+            "api.app:app_factory", factory=True, workers=workers, proxy_headers=False, **options
         )
         return
     application = create_app(
         settings, embedded_worker=EmbeddedWorker(settings.embedded_worker_threads)
     )
+    if settings.metrics_port is not None:
+        serve_metrics(application.state.db, host, settings.metrics_port)
     if settings.embedded:
         # The in-process broker lost its messages with the last process: resume those jobs.
         recover_interrupted_jobs(application.state.db)
     if settings.embedded and settings.import_bundled_on_start:
         queue_bundled_import_if_empty(application.state.db)
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        proxy_headers=True,
-    )
+    uvicorn.run(application, proxy_headers=False, **options)
 
 
 @app.command()
@@ -92,8 +103,25 @@ def worker(
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
+    from api.metrics import use_multiprocess_dir
+
+    # Kopdes's logging, not Dramatiq's: each worker process configures it when it boots
+    # (worker.middleware), so the format, the level and the job's fields hold there too.
+    configure_logging(settings)
+    # Job durations and Dramatiq's own series, from every worker process, in one directory
+    # that Dramatiq's exposition server (port 9191) reads; processes are spawned, so each
+    # imports prometheus_client with it set.
+    os.environ["dramatiq_prom_db"] = str(use_multiprocess_dir())  # noqa: SIM112 (its name)
     args = make_argument_parser().parse_args(
-        ["worker.actors", "--processes", str(processes), "--threads", str(threads)]
+        [
+            "worker.actors",
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+            "--skip-logging",
+            "--use-spawn",
+        ]
     )
     sys.exit(dramatiq_main(args))
 

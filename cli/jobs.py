@@ -1,29 +1,24 @@
 """Jobs from the command line: following a queued job until it ends, with a progress bar; in
 the embedded runtime, running it (and the coverage recalculation after it) in this process to
-the end; ``kopdes jobs show`` with a name-keyed import's reconciliation report."""
+the end; a name-keyed import's reconciliation report (``kopdes jobs show``, in
+``cli.job_commands``)."""
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from cli.app import JsonOption, jobs_app
 from shared.broker import ensure_broker
-from shared.db import Database, get_database
+from shared.db import Database
 from shared.jobs.store import FINISHED, load_job
 from shared.models import ImportJob, JobKind, JobStatus
-from shared.registry.placing import levels_of, write_decisions_csv
-from shared.registry.service import job_report
+from shared.registry.placing import levels_of
 from worker import embedded
 
 DECISIONS_SHOWN = 20
@@ -114,50 +109,3 @@ def print_reconciliation(console: Console, report: dict[str, Any]) -> None:
             f"    ... and {len(decisions) - DECISIONS_SHOWN} more (all of them:"
             " kopdes jobs show ID --decisions-csv FILE)"
         )
-
-
-@jobs_app.command("show")
-def show(
-    job_id: Annotated[int, typer.Argument(help="The job's numeric id")],
-    as_json: JsonOption = False,
-    decisions_csv: Annotated[
-        Path | None,
-        typer.Option(help="Write the reconciliation's decisions as CSV here ('-': stdout)"),
-    ] = None,
-) -> None:
-    """One job: its outcome, counts, problems and, for a name-keyed registry import, its
-    reconciliation report."""
-    console = Console(stderr=True)
-    db = get_database()
-    with db.sync_session() as session:
-        job = session.get(ImportJob, job_id)
-    if job is None:
-        console.print(f"[red]no job has id {job_id}[/red]")
-        raise typer.Exit(1)
-    if decisions_csv is not None:
-        if not job.reconciliation:
-            console.print(f"[red]job {job_id} has no reconciliation report[/red]")
-            raise typer.Exit(1)
-        if str(decisions_csv) == "-":
-            write_decisions_csv(job.reconciliation, sys.stdout)
-        else:
-            with decisions_csv.open("w", encoding="utf-8", newline="") as handle:
-                n = write_decisions_csv(job.reconciliation, handle)
-            console.print(f"{n} decisions -> {decisions_csv}")
-        return
-    report = job_report(job)
-    if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False, default=str))
-        return
-    console.print(
-        f"job {job.id} ({job.kind.value}) {job.status.value}: {job.message or ''}"
-        f" [{job.source_name or ''}]"
-    )
-    if report["counts"]:
-        console.print("  " + ", ".join(f"{k} {v}" for k, v in report["counts"].items()))
-    for kind in ("errors", "warnings"):
-        for p in report[kind]:
-            where = f"line {p['line']}, {p['field']} [{p['code']}]"
-            console.print(f"  {kind[:-1]} {where}: {p['message']}")
-    if job.reconciliation:
-        print_reconciliation(console, job.reconciliation)

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Annotated, Unpack
 
 import typer
-from rich.console import Console
 from sqlalchemy import func, select
 
 from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, demo_app, import_app
 from cli.jobs import follow, print_reconciliation, run_to_end
+from cli.output import err_console, print_problems
 from shared.broker import BrokerUnavailable
 from shared.coverage.flow import recompute_now
 from shared.db import Database, get_database
@@ -35,7 +35,7 @@ from shared.registry.national import KALTIM, SNAPSHOT, SNAPSHOT_SOURCE, national
 from shared.registry.service import Options, import_now, job_report, start_cooperative_import
 from shared.villages.service import import_bundled_now
 
-console = Console(stderr=True)
+console = err_console()
 
 
 def _report(job: ImportJob, *, as_json: bool) -> None:
@@ -46,19 +46,9 @@ def _report(job: ImportJob, *, as_json: bool) -> None:
         colour = "green" if job.status == JobStatus.succeeded else "red"
         console.print(f"[{colour}]job {job.id} {job.status.value}[/{colour}]: {job.message}")
         counts = report["counts"]
-        if counts:
+        if counts and job.status == JobStatus.succeeded:
             console.print("  " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        for error in report["errors"]:
-            console.print(
-                f"  line {error['line']}, {error['field']} [{error['code']}]: {error['message']}"
-            )
-        if job.error_count > len(report["errors"]):
-            console.print(f"  ... and {job.error_count - len(report['errors'])} more errors")
-        for warning in report["warnings"]:
-            console.print(
-                f"  [yellow]warning[/yellow] line {warning['line']}, {warning['field']}"
-                f" [{warning['code']}]: {warning['message']}"
-            )
+        print_problems(console, report)
         if job.reconciliation:
             print_reconciliation(console, job.reconciliation)
     if job.status != JobStatus.succeeded:

@@ -6,12 +6,11 @@ import json
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cli.app import (
     AllowMassRetirementOption,
@@ -23,6 +22,7 @@ from cli.app import (
     import_app,
 )
 from cli.jobs import follow, run_to_end
+from cli.output import err_console, print_diff, print_problems, print_samples
 from shared.broker import BrokerUnavailable
 from shared.config import get_settings
 from shared.db import get_database
@@ -32,7 +32,6 @@ from shared.jobs.queue import enqueue_job
 from shared.logs import configure_logging
 from shared.models import ImportJob
 from shared.villages.bundled import BUNDLED_EDITION
-from shared.villages.diff import CHANGE_KINDS
 from shared.villages.service import (
     EditionInfo,
     create_bundled_job,
@@ -41,8 +40,7 @@ from shared.villages.service import (
     start_village_import,
 )
 
-console = Console(stderr=True)
-out = Console()
+console = err_console()
 
 
 @import_app.command("villages")
@@ -55,13 +53,21 @@ def import_villages(
         ),
     ] = None,
     edition: Annotated[
-        str | None, typer.Option("--edition", help="Edition label, e.g. 2025 (required)")
+        str | None,
+        typer.Option(
+            "--edition", "--label", help="Edition label, e.g. 2025 (required; GraphQL: label)"
+        ),
     ] = None,
     decree: Annotated[
         str | None, typer.Option(help="Decree number, e.g. 'Kepmendagri 300.2.2-2138/2025'")
     ] = None,
     published: Annotated[
-        str | None, typer.Option("--date", help="Date the decree was adopted (YYYY-MM-DD)")
+        str | None,
+        typer.Option(
+            "--date",
+            "--published-on",
+            help="Date the decree was adopted, YYYY-MM-DD (GraphQL: publishedOn)",
+        ),
     ] = None,
     mapping: Annotated[
         Path | None,
@@ -83,19 +89,14 @@ def import_villages(
     db = get_database()
     actor = cli_actor()
 
-    def refuse(message: str) -> None:
-        if as_json:
-            out.print_json(data={"status": "refused", "message": message, "error_count": 0})
-        else:
-            console.print(f"[red]refused:[/red] {message}")
-        raise typer.Exit(2)
+    refuse = partial(_refuse, as_json)
 
     if bundled == bool(paths):
         refuse("give either PATH... or --bundled")
     try:
         published_on = date.fromisoformat(published) if published else None
     except ValueError:
-        refuse(f"--date {published!r} is not a date (YYYY-MM-DD)")
+        refuse(f"--date/--published-on {published!r} is not a date (YYYY-MM-DD)")
         return
     if bundled:
         info = EditionInfo(
@@ -105,7 +106,7 @@ def import_villages(
         )
     else:
         if not edition:
-            refuse("name the edition: --edition LABEL (e.g. --edition 2025)")
+            refuse("name the edition: --edition (or --label) LABEL, e.g. --edition 2025")
         info = EditionInfo(label=edition or "", decree=decree, published_on=published_on)
 
     def create() -> ImportJob:
@@ -143,12 +144,7 @@ def restore_edition(
     configure_logging(get_settings())
     db = get_database()
 
-    def refuse(message: str) -> None:
-        if as_json:
-            out.print_json(data={"status": "refused", "message": message, "error_count": 0})
-        else:
-            console.print(f"[red]refused:[/red] {message}")
-        raise typer.Exit(2)
+    refuse = partial(_refuse, as_json)
 
     def create() -> ImportJob:
         return start_edition_restore(
@@ -156,6 +152,14 @@ def restore_edition(
         )
 
     _run_and_report(create, wait=True, as_json=as_json, refuse=refuse)
+
+
+def _refuse(as_json: bool, message: str) -> None:
+    if as_json:
+        typer.echo(json.dumps({"status": "refused", "message": message, "error_count": 0}))
+    else:
+        console.print(f"[red]refused:[/red] {message}")
+    raise typer.Exit(2)
 
 
 def _run_and_report(
@@ -193,12 +197,12 @@ def _run_and_report(
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, default=str))
     else:
-        _print_report(report, time.monotonic() - started)
+        _print_report(report, time.monotonic() - started, (final.counts or {}).get("sample") or [])
     if report["status"] != "succeeded":
         raise typer.Exit(1)
 
 
-def _print_report(report: dict[str, Any], seconds: float) -> None:
+def _print_report(report: dict[str, Any], seconds: float, samples: list[dict[str, Any]]) -> None:
     status = report["status"]
     colour = "green" if status == "succeeded" else "red"
     edition = report["edition"] or {}
@@ -207,27 +211,8 @@ def _print_report(report: dict[str, Any], seconds: float) -> None:
         f" {edition.get('label')}{' (dry run)' if report['dry_run'] else ''}:"
         f" {report['message']} [{seconds:.1f}s]"
     )
-    if report["error_count"] == 0:
-        table = Table(title="changes by level")
-        table.add_column("level")
-        kinds = CHANGE_KINDS
-        for kind in kinds:
-            table.add_column(kind, justify="right")
-        for level, counts in report["diff"].items():
-            table.add_row(level, *(f"{counts[k]:,}" for k in kinds))
-        out.print(table)
-    for label, key, count_key in (
-        ("error", "errors", "error_count"),
-        ("warning", "warnings", "warning_count"),
-    ):
-        items = report[key]
-        if not items:
-            continue
-        shown = f" (first {len(items)})" if report[count_key] > len(items) else ""
-        console.print(f"{report[count_key]} {label}(s){shown}:")
-        for item in items:
-            where = ":".join(str(x) for x in (item.get("file"), item["line"]) if x is not None)
-            console.print(
-                f"  {where} [{item['code']}] {item['field'] or ''} {item['message']}"
-                + (f" ({item['value']!r})" if item.get("value") is not None else "")
-            )
+    if status == "succeeded":  # a failed import changed nothing: no table of zeros
+        print_diff(report["diff"])
+        title = "what it would change (first of each kind)" if report["dry_run"] else "changes"
+        print_samples(console, samples, title=title)
+    print_problems(console, report)

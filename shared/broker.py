@@ -27,6 +27,7 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
+from shared import tracing
 from shared.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,9 @@ def enqueue(
     Call it only after the transaction that created what the message refers to has committed.
     """
     broker = get_broker()
+    trace = tracing.carrier()  # the job's spans continue the trace of who queued it
+    if trace:
+        options = {**options, tracing.TRACE_OPTION: trace}
     message: Message[Any] = Message(
         queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options=options
     )
@@ -116,6 +120,26 @@ def enqueue(
     except Exception as exc:  # redis.ConnectionError and friends
         raise BrokerUnavailable(f"the job queue is unavailable: {exc}") from exc
     return message.message_id
+
+
+def queue_depths() -> dict[tuple[str, str], int]:
+    """Messages in each declared queue: ``(queue, "ready" | "delayed" | "dead") -> count``."""
+    broker = get_broker()
+    depths: dict[tuple[str, str], int] = {}
+    names = sorted({q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ"))})
+    for name in names or [DEFAULT_QUEUE]:
+        if isinstance(broker, RedisBroker):
+            key = f"{broker.namespace}:{name}"
+            client = broker.client
+            depths[(name, "ready")] = int(client.llen(key))
+            depths[(name, "delayed")] = int(client.llen(f"{key}.DQ"))
+            depths[(name, "dead")] = int(client.zcard(f"{key}.XQ"))
+        elif isinstance(broker, StubBroker):
+            ready, delayed = broker.queues.get(name), broker.queues.get(f"{name}.DQ")
+            depths[(name, "ready")] = ready.qsize() if ready is not None else 0
+            depths[(name, "delayed")] = delayed.qsize() if delayed is not None else 0
+            depths[(name, "dead")] = len(broker.dead_letters_by_queue.get(name, []))
+    return depths
 
 
 def ping_broker() -> None:

@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the API binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the API binds to")
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Proxies trusted for X-Forwarded-For/-Proto: comma-separated addresses or"
+        " networks, '*' for any; empty trusts none (the peer is the client)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics on this port of its own (and not on the public port)",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: LogFormat = Field(default=LogFormat.text, description="text or json")
     embedded_worker_threads: int = Field(

@@ -1,11 +1,19 @@
-"""Logging: plain text for people, one JSON object a line for machines, with a request id."""
+"""Logging: plain text for people, one JSON object a line for machines, with its context.
+
+One configuration for every process (the API's, each ``kopdes worker`` process, the CLI):
+:func:`configure_logging`. Every line carries the context it was written in: a request's id
+(set by ``api.observability``), or a job's ``job_id``, ``kind`` and ``attempt`` (set by the
+worker's message middleware and the job runner through :func:`job_context`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,13 +22,37 @@ from shared.config import LogFormat, Settings
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+# The job a line is written for: {"job_id": 12, "kind": "villages", "attempt": 2}.
+job_var: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("job", default=None)
 
-_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+JOB_FIELDS = ("job_id", "kind", "attempt")
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "context"}
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(context)s] %(message)s"
 
 
-class RequestIdFilter(logging.Filter):
+@contextlib.contextmanager
+def job_context(**fields: Any) -> Iterator[None]:
+    """Lines logged inside carry these job fields (on top of any already set)."""
+    current = job_var.get() or {}
+    token = job_var.set({**current, **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        job_var.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    """Puts the request id and the job fields of the current context on every record."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_id_var.get()
+        job = job_var.get()
+        for key, value in (job or {}).items():
+            if getattr(record, key, None) is None:
+                setattr(record, key, value)
+        parts = [f"{k}={getattr(record, k)}" for k in JOB_FIELDS if hasattr(record, k)]
+        record.context = getattr(record, "request_id", None) or " ".join(parts) or "-"
         return True
 
 
@@ -30,6 +62,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
@@ -41,16 +74,19 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings) -> None:
+    """Install the one handler on the root logger (replacing any: Dramatiq's, uvicorn's)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RequestIdFilter())
+    handler.addFilter(ContextFilter())
     if settings.log_format == LogFormat.json:
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
-        )
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # uvicorn's access line knows nothing of operations or keys: api.access_log replaces it.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "dramatiq"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True

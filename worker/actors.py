@@ -23,6 +23,7 @@ from shared.jobs import actors, store
 from shared.jobs.runner import JobFailed, run_claimed
 from shared.registry.flow import REGISTRY_IMPORT
 from shared.villages.flow import VILLAGE_IMPORT
+from worker.middleware import JobContext
 
 
 class SweepFilesOnBoot(Middleware):
@@ -34,8 +35,9 @@ class SweepFilesOnBoot(Middleware):
 
 
 _broker = ensure_broker()
-if not any(isinstance(m, SweepFilesOnBoot) for m in _broker.middleware):
-    _broker.add_middleware(SweepFilesOnBoot())
+for _middleware in (JobContext, SweepFilesOnBoot):
+    if not any(isinstance(m, _middleware) for m in _broker.middleware):
+        _broker.add_middleware(_middleware())
 
 # The runner raises only transient failures (lost connections, deadlocks, the broker out of
 # reach: shared.jobs.faults), which Dramatiq retries with backoff (KOPDES_JOB_MAX_RETRIES,

@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext, Info
 
 from api import loaders
+from api.access_log import RecordOperation
 from api.context import Context
 from api.errors import MaskUnexpectedErrors
 from api.guards import guard_extensions
@@ -33,6 +34,7 @@ from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to
 from api.schema.proposals import ProposalMutation, ProposalQuery, to_proposal
 from api.schema.regions import District, Province, Regency, RegionQuery, Village, to_region
 from api.schema.viewer import ViewerQuery
+from api.tracing import graphql_tracing
 from shared.models import Edition as EditionModel
 from shared.proposals import queries as proposal_queries
 
@@ -93,7 +95,7 @@ class Subscription(JobSubscription):
 
 
 def schema_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
-    return [*guard_extensions(), MaskUnexpectedErrors]
+    return [graphql_tracing, RecordOperation, *guard_extensions(), MaskUnexpectedErrors]
 
 
 class KopdesSchema(strawberry.Schema):

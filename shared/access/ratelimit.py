@@ -33,10 +33,21 @@ class Decision:
     limit: int
     remaining: int
     retry_after: float  # seconds until the next request would be allowed; 0 when allowed
+    reset_after: float = 0.0  # seconds until the whole budget is available again
+    counted: bool = True  # False when the limiter could not count (Redis down: let through)
 
     @property
     def retry_after_header(self) -> str:
         return str(max(1, math.ceil(self.retry_after)))
+
+    def headers(self) -> dict[str, str]:
+        """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (seconds), as the IETF draft
+        (draft-ietf-httpapi-ratelimit-headers) names them."""
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(math.ceil(self.reset_after - 1e-9)),
+        }
 
 
 class RateLimiter(Protocol):
@@ -51,9 +62,9 @@ def _gcra(stored_tat: float | None, now: float, rate: Rate) -> tuple[Decision, f
     new_tat = tat + rate.interval
     allow_at = new_tat - rate.period
     if now < allow_at:
-        return Decision(False, rate.count, 0, allow_at - now), None
+        return Decision(False, rate.count, 0, allow_at - now, tat - now), None
     remaining = int((rate.period - (new_tat - now)) / rate.interval + 1e-9)
-    return Decision(True, rate.count, remaining, 0.0), new_tat
+    return Decision(True, rate.count, remaining, 0.0, new_tat - now), new_tat
 
 
 class MemoryRateLimiter:
@@ -94,10 +105,11 @@ if tat < now then tat = now end
 local new_tat = tat + interval
 local allow_at = new_tat - period
 if now < allow_at then
-  return {0, tostring(allow_at - now), 0}
+  return {0, tostring(allow_at - now), 0, tostring(tat - now)}
 end
 redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000))
-return {1, '0', math.floor((period - (new_tat - now)) / interval + 0.000000001)}
+return {1, '0', math.floor((period - (new_tat - now)) / interval + 0.000000001),
+        tostring(new_tat - now)}
 """
 
 
@@ -116,13 +128,15 @@ class RedisRateLimiter:
         from redis.exceptions import RedisError
 
         try:
-            allowed, retry_after, remaining = await self._script(
+            allowed, retry_after, remaining, reset_after = await self._script(
                 keys=[self._prefix + key], args=[repr(rate.period), repr(rate.interval)]
             )
         except (RedisError, OSError) as exc:
             log.warning("rate limiter unavailable, letting the request through: %s", exc)
-            return Decision(True, rate.count, rate.count, 0.0)
-        return Decision(bool(allowed), rate.count, int(remaining), float(retry_after))
+            return Decision(True, rate.count, rate.count, 0.0, counted=False)
+        return Decision(
+            bool(allowed), rate.count, int(remaining), float(retry_after), float(reset_after)
+        )
 
     async def close(self) -> None:
         await self._client.aclose()

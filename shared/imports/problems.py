@@ -22,6 +22,7 @@ MISSING_FILE = "missing_file"
 BAD_ROW = "bad_row"
 FILE_TOO_LARGE = "file_too_large"
 FORMULA_CELL = "formula_cell"
+UNKNOWN_COLUMN = "unknown_column"  # a warning: the column is ignored
 
 # The keys of a problem in a job row and in reports.
 PROBLEM_KEYS = ("file", "line", "field", "code", "message", "value")

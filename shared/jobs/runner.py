@@ -15,6 +15,7 @@ re-raised for the broker to retry; ``JobFailed`` is final), :func:`run_here` in 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from prometheus_client import Histogram
 from sqlalchemy.orm import Session
 
 from shared.audit import record
@@ -36,10 +38,19 @@ from shared.jobs import store
 from shared.jobs.faults import is_transient
 from shared.jobs.queue import look_again_later
 from shared.jobs.store import JobInput
+from shared.logs import job_context
 from shared.models import ImportJob, JobKind, JobStatus
 from shared.safe_text import MESSAGE_CHARS, storable
 
 log = logging.getLogger(__name__)
+
+JOB_DURATION = Histogram(
+    "kopdes_job_duration_seconds",
+    "Time from claim to end of a job run, by kind and how it ended"
+    " (succeeded, failed, retried: a transient fault, crashed: an unexpected error)",
+    ["kind", "status"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+)
 
 
 class JobFailed(Exception):
@@ -128,30 +139,37 @@ def run_claimed(db: Database, job_id: int, flow: Flow) -> bool:
     A message for a job that is finished, or alive elsewhere, does nothing (and in the latter
     case is looked at again once that job would be stale).
     """
-    try:
-        claimed = store.claim(db, job_id)
-    except Exception as exc:
-        # Nothing was taken (the database is out of reach?): the message is retried as a
-        # whole; the job stays queued, its attempts unchanged.
-        if is_transient(exc):
-            log.warning("job %s could not be claimed (transient, retried): %s", job_id, exc)
-        raise
-    if claimed is None:
-        look_again_later(db, job_id)
-        return False
-    heartbeat = _Heartbeat(db, job_id)
-    heartbeat.start()
-    try:
-        outcome = _execute(db, job_id, flow)
-    except Exception as exc:
-        _fail(db, job_id, claimed.attempt, exc, retries=True)
-        return True
-    finally:
-        heartbeat.stop()
-        # Housekeeping where the work happens: no scheduler to run, one indexed query a job.
-        sweep_expired(db)
-    _refresh_statistics(db, flow, outcome)
-    return True
+    with job_context(job_id=job_id, kind=flow.kind.value):
+        try:
+            claimed = store.claim(db, job_id)
+        except Exception as exc:
+            # Nothing was taken (the database is out of reach?): the message is retried as a
+            # whole; the job stays queued, its attempts unchanged.
+            if is_transient(exc):
+                log.warning("job %s could not be claimed (transient, retried): %s", job_id, exc)
+            raise
+        if claimed is None:
+            look_again_later(db, job_id)
+            return False
+        with job_context(attempt=claimed.attempt):
+            log.info("%s started", flow.title)
+            heartbeat = _Heartbeat(db, job_id)
+            heartbeat.start()
+            started = time.perf_counter()
+            try:
+                outcome = _execute(db, job_id, flow)
+            except Exception as exc:
+                _observe(flow, started, exc)
+                _fail(db, job_id, claimed.attempt, exc, retries=True)
+                return True
+            finally:
+                heartbeat.stop()
+                # Housekeeping where the work happens: no scheduler to run, one indexed query
+                # a job.
+                sweep_expired(db)
+            _observe(flow, started, outcome)
+            _refresh_statistics(db, flow, outcome)
+            return True
 
 
 def run_here(db: Database, job_id: int, flow: Flow) -> ImportJob:
@@ -159,15 +177,37 @@ def run_here(db: Database, job_id: int, flow: Flow) -> ImportJob:
 
     No retries: a failure ends the job, and an unexpected one is re-raised after that.
     """
-    if store.claim(db, job_id) is not None:
-        try:
-            outcome = _execute(db, job_id, flow)
-        except Exception as exc:
-            _fail(db, job_id, None, exc, retries=False)
-        else:
-            if flow.analyze_in_process:
-                _refresh_statistics(db, flow, outcome)
+    with job_context(job_id=job_id, kind=flow.kind.value):
+        claimed = store.claim(db, job_id)
+        if claimed is not None:
+            with job_context(attempt=claimed.attempt):
+                log.info("%s started", flow.title)
+                started = time.perf_counter()
+                try:
+                    outcome = _execute(db, job_id, flow)
+                except Exception as exc:
+                    _observe(flow, started, exc)
+                    _fail(db, job_id, None, exc, retries=False)
+                else:
+                    _observe(flow, started, outcome)
+                    if flow.analyze_in_process:
+                        _refresh_statistics(db, flow, outcome)
     return store.load_job(db, job_id)
+
+
+def _observe(flow: Flow, started: float, ended: Outcome | Exception) -> None:
+    """The run's line in the log and its duration in the metrics."""
+    if isinstance(ended, Outcome):
+        status = "succeeded" if ended.succeeded else "failed"
+        message = ended.message
+    elif isinstance(ended, JobFailed):
+        status, message = "failed", str(ended)
+    else:  # a transient fault is retried; anything else is a crash (a bug, bad data)
+        status = "retried" if is_transient(ended) else "crashed"
+        message = f"{type(ended).__name__}: {ended}"
+    seconds = time.perf_counter() - started
+    JOB_DURATION.labels(flow.kind.value, status).observe(seconds)
+    log.info("%s %s in %.2fs: %s", flow.title, status, seconds, message)
 
 
 def _execute(db: Database, job_id: int, flow: Flow) -> Outcome:
@@ -282,8 +322,12 @@ class _Heartbeat(threading.Thread):
         self.job_id = job_id
         self.interval = max(store.stale_after().total_seconds() / 4, 0.5)
         self._stopped = threading.Event()
+        self._context = contextvars.copy_context()  # its lines carry the job's fields
 
     def run(self) -> None:
+        self._context.run(self._beat)
+
+    def _beat(self) -> None:
         if self.db.settings.is_sqlite:
             return
         while not self._stopped.wait(self.interval):

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from shared.audit import Actor, record
@@ -396,3 +396,31 @@ def requeue_interrupted(db: Database) -> list[tuple[int, JobKind]]:
             job.phase = JobPhase.queued
             job.heartbeat_at = None
         return [(job.id, job.kind) for job in jobs]
+
+
+def count_jobs(db: Database) -> list[tuple[str, str, int]]:
+    """(kind, status, number of jobs) for every pair present: the metrics' job gauges."""
+    with db.sync_session() as session:
+        rows = session.execute(
+            select(ImportJob.kind, ImportJob.status, func.count()).group_by(
+                ImportJob.kind, ImportJob.status
+            )
+        ).all()
+    return [(kind.value, status.value, int(n)) for kind, status, n in rows]
+
+
+def list_jobs(
+    db: Database,
+    *,
+    kind: JobKind | None = None,
+    status: JobStatus | None = None,
+    limit: int = 20,
+) -> list[ImportJob]:
+    """The newest jobs first, of a kind and status if given (``kopdes jobs list``)."""
+    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    if kind is not None:
+        query = query.where(ImportJob.kind == kind)
+    if status is not None:
+        query = query.where(ImportJob.status == status)
+    with db.sync_session() as session:
+        return list(session.scalars(query))

@@ -13,6 +13,7 @@ from shared.imports.problems import (
     FORMULA_CELL,
     MISSING_COLUMNS,
     MISSING_FILE,
+    UNKNOWN_COLUMN,
     UNKNOWN_FORMAT,
     UNREADABLE_FILE,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "OLDER_EDITION",
     "PARENT_MISMATCH",
     "RETIRED_WITH_COOPERATIVE",
+    "UNKNOWN_COLUMN",
     "UNKNOWN_FORMAT",
     "UNKNOWN_KIND",
     "UNREADABLE_FILE",

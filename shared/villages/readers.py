@@ -181,6 +181,18 @@ def _rows(table: Table, level: RegionLevel | None, report: Report) -> Iterator[S
         )
         return
     parent_i, kind_i = find(PARENT_HEADERS), find(KIND_HEADERS)
+    used = {code_i, name_i, parent_i, kind_i}
+    for i, header in enumerate(table.columns):
+        if i not in used and header:
+            # A renamed column (kecamatan for district_code) would otherwise go unchecked.
+            known = ", ".join(sorted(CODE_HEADERS | NAME_HEADERS | PARENT_HEADERS | KIND_HEADERS))
+            report.warning(
+                p.UNKNOWN_COLUMN,
+                f"column {header!r} is not used; ignored (known: {known})",
+                file=where,
+                line=table.line,
+                field=header,
+            )
     line = 0  # stays 0 when no row follows the header
     # Built inline: this loop runs 91,599 times for the national list.
     for line, cells in table.rows:
