@@ -29,6 +29,7 @@ from api.schema.cooperatives.mutations import CooperativeMutation
 from api.schema.cooperatives.queries import CooperativeQuery, one_cooperative
 from api.schema.coverage import CoverageQuery
 from api.schema.exports import ExportMutation, ExportQuery
+from api.schema.fast import lighten
 from api.schema.findings import FindingsQuery
 from api.schema.jobs import JobMutation, JobQuery, JobSubscription, load_job, to_edition, to_job
 from api.schema.proposals import ProposalMutation, ProposalQuery, to_proposal
@@ -117,3 +118,5 @@ schema = KopdesSchema(
     types=[Province, Regency, District, Village],
     extensions=schema_extensions(),
 )
+# Plain fields and argument-free methods get a direct resolver (api.schema.fast).
+lighten(schema)
