@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -151,7 +150,10 @@ def child(file_format: str) -> None:
     job = export_now(db, created.id)
     seconds = time.perf_counter() - started
     assert job.status == "succeeded", job.message
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report its
+    # parent's peak (the feed measurement's import) instead of its own.
+    status = Path("/proc/self/status").read_text()
+    peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
     manifest = job.counts["manifest"]
     print(
         json.dumps(

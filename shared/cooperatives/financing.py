@@ -10,6 +10,7 @@ row, so readiness is a pure function of that row (:func:`assess`) and the same t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -79,6 +80,12 @@ def assess(cooperative: object) -> Readiness:
     return Readiness(met=tuple(met), missing=tuple(missing))
 
 
+def missing_from(values: Mapping[str, object]) -> list[Requirement]:
+    """The requirements not met by a cooperative's column values, by column name (a bulk
+    reader's row, without an object per cooperative)."""
+    return [r for r, column in _COLUMN.items() if not _present(values[column.key])]
+
+
 def _column_present(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
     if column.key == Cooperative.business_proposal_approved_on.key:
         return column.is_not(None)
@@ -102,5 +109,6 @@ __all__ = [
     "Requirement",
     "assess",
     "financing_ready_clause",
+    "missing_from",
     "requirement_clause",
 ]

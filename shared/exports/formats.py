@@ -78,10 +78,17 @@ def _counted(
 
 def _csv(path: Path, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> None:
     names = [c.name for c in columns]
+    # The csv module writes None as an empty cell and other values with str(), which is ISO
+    # for dates; booleans and timestamps need their own spelling.
+    own = [i for i, c in enumerate(columns) if c.kind in ("bool", "datetime")]
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(names)
-        writer.writerows([_text(row.get(n)) for n in names] for row in rows)
+        for row in rows:
+            values = [row.get(n) for n in names]
+            for i in own:
+                values[i] = _text(values[i])
+            writer.writerow(values)
 
 
 def _ndjson(path: Path, records: Iterable[dict[str, Any]]) -> None:
