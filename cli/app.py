@@ -26,6 +26,10 @@ apikey_app = typer.Typer(
 )
 schema_app = typer.Typer(help="The published GraphQL schema.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Import and coverage jobs.", no_args_is_help=True)
+editions_app = typer.Typer(
+    help="Editions of the official village list: make an earlier one current again.",
+    no_args_is_help=True,
+)
 
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
@@ -34,9 +38,18 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(schema_app, name="schema")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(editions_app, name="editions")
 
 
 # Options every import command takes.
+AllowMassRetirementOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-mass-retirement",
+        help="Import even if the edition retires more than KOPDES_MASS_RETIREMENT_PERCENT of the"
+        " active villages or is older than the current one",
+    ),
+]
 WaitOption = Annotated[
     bool, typer.Option("--wait/--no-wait", help="Wait for the outcome (runs it here if embedded)")
 ]

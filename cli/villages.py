@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cli.app import DryRunOption, JsonOption, WaitOption, cli_actor, import_app
+from cli.app import (
+    AllowMassRetirementOption,
+    DryRunOption,
+    JsonOption,
+    WaitOption,
+    cli_actor,
+    editions_app,
+    import_app,
+)
 from cli.jobs import follow, run_to_end
 from cli.output import err_console, print_diff, print_problems, print_samples
 from shared.broker import BrokerUnavailable
 from shared.config import get_settings
 from shared.db import get_database
+from shared.errors import ServiceError
 from shared.jobs.actors import VILLAGE_IMPORT
 from shared.jobs.queue import enqueue_job
 from shared.logs import configure_logging
@@ -23,9 +34,9 @@ from shared.models import ImportJob
 from shared.villages.bundled import BUNDLED_EDITION
 from shared.villages.service import (
     EditionInfo,
-    ImportRefused,
     create_bundled_job,
     job_report,
+    start_edition_restore,
     start_village_import,
 )
 
@@ -70,6 +81,7 @@ def import_villages(
     bundled: Annotated[
         bool, typer.Option("--bundled", help="Import the 2025 edition shipped with kopdes")
     ] = False,
+    allow_mass_retirement: AllowMassRetirementOption = False,
 ) -> None:
     """Import an edition of the official village list (Kepmendagri annex)."""
     settings = get_settings()
@@ -77,12 +89,7 @@ def import_villages(
     db = get_database()
     actor = cli_actor()
 
-    def refuse(message: str) -> None:
-        if as_json:
-            typer.echo(json.dumps({"status": "refused", "message": message, "error_count": 0}))
-        else:
-            console.print(f"[red]refused:[/red] {message}")
-        raise typer.Exit(2)
+    refuse = partial(_refuse, as_json)
 
     if bundled == bool(paths):
         refuse("give either PATH... or --bundled")
@@ -104,20 +111,74 @@ def import_villages(
 
     def create() -> ImportJob:
         if bundled:
-            created = create_bundled_job(db, edition=info, actor=actor, dry_run=dry_run)
+            created = create_bundled_job(
+                db,
+                edition=info,
+                actor=actor,
+                dry_run=dry_run,
+                allow_mass_retirement=allow_mass_retirement,
+            )
             enqueue_job(VILLAGE_IMPORT, created.id)
             return created
         return start_village_import(
-            db, paths or [], edition=info, mapping=mapping, dry_run=dry_run, actor=actor
+            db,
+            paths or [],
+            edition=info,
+            mapping=mapping,
+            dry_run=dry_run,
+            actor=actor,
+            allow_mass_retirement=allow_mass_retirement,
         )
 
+    _run_and_report(create, wait=wait, as_json=as_json, refuse=refuse)
+
+
+@editions_app.command("restore")
+def restore_edition(
+    label: Annotated[str, typer.Argument(help="The edition to make current again, e.g. 2025")],
+    allow_mass_retirement: AllowMassRetirementOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Make an earlier edition current again, from its own file, as one swap (with its diff,
+    an audit entry and a coverage recalculation)."""
+    configure_logging(get_settings())
+    db = get_database()
+
+    refuse = partial(_refuse, as_json)
+
+    def create() -> ImportJob:
+        return start_edition_restore(
+            db, label, actor=cli_actor(), allow_mass_retirement=allow_mass_retirement
+        )
+
+    _run_and_report(create, wait=True, as_json=as_json, refuse=refuse)
+
+
+def _refuse(as_json: bool, message: str) -> None:
+    if as_json:
+        typer.echo(json.dumps({"status": "refused", "message": message, "error_count": 0}))
+    else:
+        console.print(f"[red]refused:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _run_and_report(
+    create: Callable[[], ImportJob],
+    *,
+    wait: bool,
+    as_json: bool,
+    refuse: Callable[[str], None],
+) -> None:
+    """Run the job here to the end (embedded runtime) or queue it (and follow it with
+    ``wait``); print its report; exit 1 unless it succeeded."""
+    db = get_database()
     started = time.monotonic()
     try:
-        if settings.embedded:
+        if db.settings.embedded:
             # Without Redis no worker outside this process would see the job: run it here,
             # to the end, with the coverage recalculation after it.
             if not wait and not as_json:
-                console.print("no Redis configured: running the import in this process")
+                console.print("no Redis configured: running the job in this process")
             final = run_to_end(db, create, console, show=not as_json)
         else:
             job = create()
@@ -126,7 +187,7 @@ def import_villages(
                 typer.echo(job.id)
                 return
             final = follow(db, job.id, console, show=not as_json)
-    except ImportRefused as exc:
+    except ServiceError as exc:
         refuse(exc.message)
         return
     except BrokerUnavailable as exc:

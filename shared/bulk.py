@@ -92,14 +92,44 @@ def copy_escape(value: str) -> str:
     return value.replace("\\", "\\\\") if "\\" in value else value
 
 
-def bulk_update(session: Session, sql: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Run one UPDATE statement for many parameter sets (executemany)."""
-    if not rows:
+def update_ids(
+    session: Session,
+    table: str,
+    ids: Sequence[int],
+    values: dict[str, Any],
+    names: Sequence[str] | None = None,
+) -> None:
+    """Set the same ``values`` (and, with ``names``, each row's own ``name``) on many rows by
+    id, set-based: one statement over arrays on PostgreSQL (an executemany of 90,000 UPDATEs
+    took 31 s there), IN lists of ``_IN_CHUNK`` ids or an executemany on SQLite (in process:
+    cheap)."""
+    if not ids:
         return
+    assignments = ", ".join(f"{column} = :{column}" for column in values)
     if is_postgres(session):
-        session.execute(text(sql), list(rows))
+        if names is None:
+            sql = f"UPDATE {table} SET {assignments} WHERE id = ANY(CAST(:ids AS integer[]))"
+            session.execute(text(sql), {**values, "ids": list(ids)})
+        else:
+            sql = (
+                f"UPDATE {table} AS t SET name = v.name, {assignments}"
+                " FROM unnest(CAST(:ids AS integer[]), CAST(:names AS text[])) AS v(id, name)"
+                " WHERE t.id = v.id"
+            )
+            session.execute(text(sql), {**values, "ids": list(ids), "names": list(names)})
         return
-    session.execute(text(sql), [{k: _sqlite_value(v) for k, v in r.items()} for r in rows])
+    plain = {column: _sqlite_value(value) for column, value in values.items()}
+    if names is not None:
+        session.execute(
+            text(f"UPDATE {table} SET name = :name, {assignments} WHERE id = :id"),
+            [{**plain, "id": i, "name": n} for i, n in zip(ids, names, strict=True)],
+        )
+        return
+    statement = text(f"UPDATE {table} SET {assignments} WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    for start in range(0, len(ids), _IN_CHUNK):
+        session.execute(statement, {**plain, "ids": list(ids[start : start + _IN_CHUNK])})
 
 
 def rows_for(

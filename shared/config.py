@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         description="Operations' overrides file (source_id,code) for name-keyed registry"
         " imports; it wins over the crosswalk and the names",
     )
+    mass_retirement_percent: float = Field(
+        default=5.0,
+        ge=0,
+        le=100,
+        description="An edition retiring more than this share of active villages needs"
+        " --allow-mass-retirement",
+    )
     file_retention_days: int = Field(
         default=30,
         ge=1,

@@ -41,7 +41,7 @@ from shared.jobs.store import FINISHED
 from shared.models import Edition as EditionModel
 from shared.models import JobKind, JobPhase, JobStatus, RegionLevel
 from shared.registry.service import start_cooperative_import
-from shared.villages.service import EditionInfo, start_village_import
+from shared.villages.service import EditionInfo, start_edition_restore, start_village_import
 
 # How often the subscription looks at the job row; progress is written in its own short
 # transactions, so a poll sees it as soon as it commits.
@@ -341,6 +341,16 @@ class JobMutation:
                 )
             ),
         ] = None,
+        allow_mass_retirement: Annotated[
+            bool,
+            strawberry.argument(
+                description=(
+                    "Import even if the edition retires more than the threshold share of active"
+                    " villages (KOPDES_MASS_RETIREMENT_PERCENT) or is older than the current"
+                    " one; without it such an import is refused (a dry run warns)."
+                )
+            ),
+        ] = False,
     ) -> ImportJobPayload:
         ctx = info.context
         with tempfile.TemporaryDirectory(prefix="kopdes-upload-") as tmp:
@@ -359,10 +369,35 @@ class JobMutation:
                         mapping=mapping_path,
                         dry_run=dry_run,
                         actor=actor_of(info),
+                        allow_mass_retirement=allow_mass_retirement,
                     )
                 )
             except ServiceError as exc:
                 return ImportJobPayload(job=None, user_errors=[user_error(exc)])
+        return ImportJobPayload(job=to_job(job), user_errors=[])
+
+    @operations_mutation(
+        description=(
+            "Make an earlier edition of the official list current again, from its own file"
+            " (kept for KOPDES_FILE_RETENTION_DAYS, or the bundled list): one swap, with its"
+            " diff, an audit entry and a coverage recalculation (operations)."
+        )
+    )
+    async def restore_edition(
+        self, info: Info[Context, Any], label: str, allow_mass_retirement: bool = False
+    ) -> ImportJobPayload:
+        ctx = info.context
+        try:
+            job = await run_in_threadpool(
+                lambda: start_edition_restore(
+                    ctx.db,
+                    label,
+                    actor=actor_of(info),
+                    allow_mass_retirement=allow_mass_retirement,
+                )
+            )
+        except ServiceError as exc:
+            return ImportJobPayload(job=None, user_errors=[user_error(exc)])
         return ImportJobPayload(job=to_job(job), user_errors=[])
 
     @operations_mutation(

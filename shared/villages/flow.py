@@ -32,6 +32,7 @@ from shared.imports.problems import Report
 from shared.jobs.runner import AuditNote, Flow, JobFailed, Outcome, Progress, Timer, Write
 from shared.jobs.store import JobInput
 from shared.models import Edition, JobKind, JobPhase, Region
+from shared.villages import guards
 from shared.villages import problems as p
 from shared.villages.bundled import BUNDLED_PATH
 from shared.villages.diff import LEVELS, Diff, compare, describe, load_current, unchanged
@@ -98,12 +99,18 @@ class _Import:
         *,
         edition_id: int | None,
         matched: _Matched | None = None,
+        concerns: list[guards.Concern] | None = None,
     ) -> Outcome:
         dry_run = self.job.dry_run
+        restore = bool(self.job.params.get("restore"))
         changed = diff.changes > 0 or bool(moves)
         totals = diff.totals()
         if dry_run:
             message = f"dry run of edition {self.info.label}: " + describe(totals, len(moves))
+            if concerns:
+                message = "WARNING: " + "; ".join(c.message for c in concerns) + f". {message}"
+        elif restore:
+            message = f"edition {self.info.label} restored: " + describe(totals, len(moves))
         elif matched is not None:
             message = f"nothing changed: the file matches the current edition {matched.label}" + (
                 " (same SHA-256)" if matched.sha256 == self.sha else ""
@@ -136,7 +143,9 @@ class _Import:
                 **self.report.job_fields(),
             },
             AuditNote(
-                "villages.import.dry_run" if dry_run else "villages.import",
+                "villages.import.dry_run"
+                if dry_run
+                else ("villages.restore" if restore else "villages.import"),
                 "edition",
                 self.info.label,
                 {
@@ -197,31 +206,59 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
         existing = session.execute(
             select(Edition).where(Edition.label == run.info.label)
         ).scalar_one_or_none()
+        current_edition = session.execute(
+            select(Edition).where(Edition.is_current)
+        ).scalar_one_or_none()
         moves = resolve_mapping(session, pairs, parsed, current, report, mapping_path)
     diff = compare(parsed, current)
     timer.mark("comparing")
     if report.failed():
         return run.rejected(parsed)
+    restoring = bool(params.get("restore"))
+    found = guards.concerns(
+        diff,
+        current,
+        run.info,
+        current_edition,
+        threshold_percent=get_settings().mass_retirement_percent,
+        restoring=restoring,
+    )
+    allowed = bool(params.get("allow_mass_retirement"))
+    if found and not job.dry_run and not allowed:
+        raise JobFailed(
+            "refused, nothing was written: "
+            + "; ".join(c.message for c in found)
+            + "; "
+            + guards.ALLOW_HINT
+        )
+    for concern in found:
+        report.warning(concern.code, concern.message, field="edition", value=run.info.label)
     existing_id = existing.id if existing else None
     if job.dry_run:
         with db.sync_session() as session:
             _flag_retiring_villages(session, diff, moves, report)
-        return run.outcome(parsed, diff, moves, edition_id=existing_id)
+        return run.outcome(parsed, diff, moves, edition_id=existing_id, concerns=found)
     if existing is not None:
-        if diff.changes or moves or not existing.is_current:
-            raise JobFailed(
-                f"edition {run.info.label!r} was already imported"
-                + ("" if diff.changes == 0 else " with other content")
-                + ": give this file a new edition label"
-            )
-        # The same content as the current edition: nothing to write, and the job says so.
-        matched = _Matched(existing.label, existing.source_sha256)
-        return run.outcome(parsed, diff, [], edition_id=existing.id, matched=matched)
+        if restoring:
+            if existing.source_sha256 != sha:
+                raise JobFailed(
+                    f"the file of edition {existing.label} has changed since it was imported"
+                    f" (SHA-256 {sha[:12]}..., the edition's {(existing.source_sha256 or '?')[:12]}"
+                    "...): nothing was restored"
+                )
+        else:
+            if existing.is_current and not diff.changes and not moves:
+                # The same content as the current edition: nothing to write; the job says so.
+                matched = _Matched(existing.label, existing.source_sha256)
+                return run.outcome(parsed, diff, [], edition_id=existing.id, matched=matched)
+            raise JobFailed(_already_imported(existing, current_edition, sha, diff.changes))
 
     progress(phase=JobPhase.writing, rows_done=0, rows_total=diff.changes)
 
     def write(session: Session) -> Outcome:
-        edition = write_edition(session, run.info, sha, current, diff, moves)
+        edition = write_edition(
+            session, run.info, sha, current, diff, moves, restore=existing if restoring else None
+        )
         for hook in HOOKS["writing"]:
             hook(job.id, session)
         timer.mark("writing")
@@ -241,6 +278,27 @@ VILLAGE_IMPORT = Flow(
     bulk_tables=("regions", "region_changes", "cooperative_villages"),
     exclusive=True,
 )
+
+
+def _already_imported(existing: Edition, current: Edition | None, sha: str, changes: int) -> str:
+    """Why a file cannot be imported under the label of an edition already imported: what is
+    true of it."""
+    label = existing.label
+    if existing.is_current:
+        return (
+            f"edition {label} is the current edition and this file differs from it"
+            f" ({changes:,} change(s)): give this file a new edition label"
+        )
+    now = f" (the current edition is {current.label})" if current is not None else ""
+    if existing.source_sha256 == sha:
+        return (
+            f"this file equals edition {label}, which is not current{now}: restore it with"
+            f" `kopdes editions restore {label}` (restoreEdition in GraphQL)"
+        )
+    return (
+        f"edition {label} was imported from another file{now}: give this file a new edition"
+        f" label, or restore edition {label} with `kopdes editions restore {label}`"
+    )
 
 
 def _flag_retired_villages(session: Session, edition_id: int, report: Report) -> None:

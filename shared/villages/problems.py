@@ -37,6 +37,9 @@ BAD_MAPPING = "bad_mapping"
 WHITESPACE = "whitespace"
 DUPLICATE_ROW = "duplicate_row"
 RETIRED_WITH_COOPERATIVE = "retired_with_cooperative"
+# Guard rails on a whole edition (warnings of a dry run; an import refuses unless allowed).
+MASS_RETIREMENT = "mass_retirement"
+OLDER_EDITION = "older_edition"
 
 __all__ = [
     "BAD_CODE",
@@ -53,10 +56,12 @@ __all__ = [
     "FORMULA_CELL",
     "KIND_MISMATCH",
     "KIND_NAME_MISMATCH",
+    "MASS_RETIREMENT",
     "MISSING_COLUMNS",
     "MISSING_FILE",
     "MISSING_PARENT",
     "NAME_TOO_LONG",
+    "OLDER_EDITION",
     "PARENT_MISMATCH",
     "RETIRED_WITH_COOPERATIVE",
     "UNKNOWN_COLUMN",

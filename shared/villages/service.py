@@ -15,18 +15,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.audit import SYSTEM, Actor
 from shared.db import Database
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound
 from shared.imports.files import store_inputs
 from shared.imports.report import job_report as common_report
 from shared.jobs.actors import VILLAGE_IMPORT as ACTOR
 from shared.jobs.queue import enqueue_job
 from shared.jobs.runner import run_here
 from shared.jobs.store import create_job
-from shared.models import ImportJob, JobKind
+from shared.models import Edition, ImportJob, JobKind, JobStatus, StoredFile
 from shared.villages.bundled import BUNDLED_EDITION
 from shared.villages.diff import CHANGE_KINDS, LEVELS
 from shared.villages.edition import EditionInfo
@@ -46,6 +47,7 @@ def start_village_import(
     dry_run: bool = False,
     actor: Actor = SYSTEM,
     enqueue: bool = True,
+    allow_mass_retirement: bool = False,
 ) -> ImportJob:
     """Create a village-list job and (after commit) queue it for the worker.
 
@@ -67,6 +69,7 @@ def start_village_import(
             dry_run,
             actor,
             files=kept.files,
+            allow_mass_retirement=allow_mass_retirement,
         )
     if enqueue:
         enqueue_job(ACTOR, job.id)
@@ -82,6 +85,7 @@ def import_now(
     dry_run: bool = False,
     actor: Actor = SYSTEM,
     full_compare: bool = False,
+    allow_mass_retirement: bool = False,
 ) -> ImportJob:
     """Run a whole import in this process and return its finished job.
 
@@ -89,7 +93,16 @@ def import_now(
     ``failed``; an unexpected exception marks it failed and is re-raised.
     """
     with db.transaction() as session:
-        job = _create(session, sources, edition, mapping, dry_run, actor, full_compare=full_compare)
+        job = _create(
+            session,
+            sources,
+            edition,
+            mapping,
+            dry_run,
+            actor,
+            full_compare=full_compare,
+            allow_mass_retirement=allow_mass_retirement,
+        )
     return run_here(db, job.id, VILLAGE_IMPORT)
 
 
@@ -100,11 +113,20 @@ def create_bundled_job(
     actor: Actor = SYSTEM,
     dry_run: bool = False,
     full_compare: bool = False,
+    allow_mass_retirement: bool = False,
 ) -> ImportJob:
     """A job for the list shipped in the package (found at run time on the worker's side)."""
     with db.transaction() as session:
         return _create(
-            session, [], edition, None, dry_run, actor, bundled=True, full_compare=full_compare
+            session,
+            [],
+            edition,
+            None,
+            dry_run,
+            actor,
+            bundled=True,
+            full_compare=full_compare,
+            allow_mass_retirement=allow_mass_retirement,
         )
 
 
@@ -127,6 +149,8 @@ def _create(
     bundled: bool = False,
     full_compare: bool = False,
     files: list[dict[str, Any]] | None = None,
+    allow_mass_retirement: bool = False,
+    restore: bool = False,
 ) -> ImportJob:
     _check_edition(edition)
     if not bundled and not sources:
@@ -150,10 +174,85 @@ def _create(
             # Read and compare even when the file is the current edition's (benchmarks).
             "full_compare": full_compare,
             "files": files or [],
+            "allow_mass_retirement": allow_mass_retirement,
+            "restore": restore,
         },
         dry_run=dry_run,
         actor=actor,
     )
+
+
+def start_edition_restore(
+    db: Database,
+    label: str,
+    *,
+    actor: Actor = SYSTEM,
+    allow_mass_retirement: bool = False,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Make an earlier edition current again: a job that reads the edition's own file again
+    (kept in the database, or the bundled list), compares it with the regions now and swaps
+    it in as one transaction, with its diff and audit entry, then coverage is recalculated.
+
+    Refused (``NotFound``, ``InvalidInput``) when there is no such edition, it is current
+    already, or its file is no longer stored (``KOPDES_FILE_RETENTION_DAYS``).
+    """
+    with db.transaction() as session:
+        edition = session.execute(
+            select(Edition).where(Edition.label == label.strip())
+        ).scalar_one_or_none()
+        if edition is None:
+            raise NotFound("label", f"no edition {label!r} was imported")
+        if edition.is_current:
+            raise InvalidInput("label", f"edition {edition.label} is already the current edition")
+        made = session.execute(
+            select(ImportJob)
+            .where(
+                ImportJob.kind == JobKind.villages,
+                ImportJob.edition_id == edition.id,
+                ImportJob.status == JobStatus.succeeded,
+                ImportJob.dry_run.is_(False),
+            )
+            .order_by(ImportJob.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        params: dict[str, Any] = (made.params or {}) if made is not None else {}
+        files = params.get("files") or []
+        stored = set(
+            session.execute(
+                select(StoredFile.id).where(StoredFile.id.in_([f["id"] for f in files]))
+            ).scalars()
+        )
+        bundled = bool(params.get("bundled"))
+        local = [Path(s) for s in params.get("sources") or []]
+        if made is None or (
+            not bundled
+            and (
+                (files and len(stored) < len(files))
+                or (not files and not all(p.exists() for p in local))
+            )
+        ):
+            raise InvalidInput(
+                "label",
+                f"the file of edition {edition.label} is no longer kept (files are kept"
+                f" {db.settings.file_retention_days} days): import it again under a new label",
+            )
+        info = EditionInfo(edition.label, edition.decree, edition.published_on)
+        job = _create(
+            session,
+            local,
+            info,
+            None,
+            False,
+            actor,
+            bundled=bundled,
+            files=files,
+            allow_mass_retirement=allow_mass_retirement,
+            restore=True,
+        )
+    if enqueue:
+        enqueue_job(ACTOR, job.id)
+    return job
 
 
 def _check_edition(edition: EditionInfo) -> None:
@@ -184,5 +283,6 @@ __all__ = [
     "import_bundled_now",
     "import_now",
     "job_report",
+    "start_edition_restore",
     "start_village_import",
 ]

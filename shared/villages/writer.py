@@ -67,21 +67,36 @@ def write_edition(
     current: dict[str, Current],
     diff: Diff,
     moves: list[Move],
+    *,
+    restore: Edition | None = None,
 ) -> Edition:
-    """Make ``info`` the current edition with the regions the diff describes."""
+    """Make ``info`` the current edition with the regions the diff describes (``restore``:
+    an edition imported before, made current again; its earlier changes stay recorded)."""
     now = utcnow()
     session.execute(update(Edition).where(Edition.is_current).values(is_current=False))
-    edition = Edition(
-        label=info.label,
-        decree=info.decree,
-        published_on=info.published_on,
-        source_sha256=sha,
-        imported_at=now,
-        is_current=True,
-    )
-    session.add(edition)
+    if restore is None:
+        edition = Edition(
+            label=info.label,
+            decree=info.decree,
+            published_on=info.published_on,
+            source_sha256=sha,
+            imported_at=now,
+            is_current=True,
+        )
+        session.add(edition)
+    else:
+        edition = session.merge(restore)
+        edition.is_current = True
     session.flush()
     eid = edition.id
+    recorded: set[tuple[int, str]] = set()
+    if restore is not None:
+        for region_id, change in session.execute(
+            select(RegionChange.region_id, RegionChange.change).where(
+                RegionChange.edition_id == eid
+            )
+        ):
+            recorded.add((region_id, change))
 
     stamp = bulk.timestamp(session, now)
     ids = {code: c.id for code, c in current.items()}
@@ -164,21 +179,27 @@ def write_edition(
             index.create(connection)
         for constraint in constraints:
             connection.execute(AddConstraint(constraint))
-    bulk.bulk_update(
+    # Set-based: a restored national list reinstates ~90,000 regions, a wrong file retires
+    # as many (31.5 s as an executemany on PostgreSQL).
+    bulk.update_ids(
         session,
-        "UPDATE regions SET name = :name, updated_at = :now WHERE id = :id",
-        [{"id": i, "name": new, "now": now} for i, _old, new in diff.renamed],
+        "regions",
+        [i for i, _old, _new in diff.renamed],
+        {"updated_at": now},
+        names=[new for _i, _old, new in diff.renamed],
     )
-    bulk.bulk_update(
+    bulk.update_ids(
         session,
-        "UPDATE regions SET name = :name, retired_edition_id = NULL, updated_at = :now"
-        " WHERE id = :id",
-        [{"id": i, "name": new, "now": now} for i, _old, new in diff.reinstated],
+        "regions",
+        [i for i, _old, _new in diff.reinstated],
+        {"retired_edition_id": None, "updated_at": now},
+        names=[new for _i, _old, new in diff.reinstated],
     )
-    bulk.bulk_update(
+    bulk.update_ids(
         session,
-        "UPDATE regions SET retired_edition_id = :eid, updated_at = :now WHERE id = :id",
-        [{"id": i, "eid": eid, "now": now} for i, _name in diff.retired],
+        "regions",
+        [i for i, _name in diff.retired],
+        {"retired_edition_id": eid, "updated_at": now},
     )
     _carry_over(session, [m for m in moves if ids[m.new_code] != m.old_id], ids)
 
@@ -197,7 +218,10 @@ def write_edition(
             # On the new village, naming the code it was known by.
             yield (eid, ids[move.new_code], "recoded", move.old_code, move.new_code)
 
-    bulk.bulk_insert(session, "region_changes", CHANGE_COLUMNS, change_rows())
+    rows = change_rows()
+    if recorded:  # a restored edition keeps the change it recorded first for a region
+        rows = (row for row in rows if (row[1], row[2]) not in recorded)
+    bulk.bulk_insert(session, "region_changes", CHANGE_COLUMNS, rows)
     return edition
 
 

@@ -40,6 +40,7 @@ FIELDS: dict[str, Role] = {
     "Mutation.recomputeCoverage": OPS,
     "Mutation.startVillageImport": OPS,
     "Mutation.startCooperativeImport": OPS,
+    "Mutation.restoreEdition": OPS,
     "Mutation.registerCooperative": ADM,
     "Mutation.updateCooperative": ADM,
     "Mutation.recordStage": ADM,

@@ -188,3 +188,54 @@ async def test_recompute_coverage_runs_on_the_worker(
         expect_errors=True,
     )
     assert partner["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+RESTORE = """mutation($label: String!) { restoreEdition(label: $label) {
+  job { id kind } userErrors { code field message } } }"""
+
+
+async def test_restore_edition_and_allow_mass_retirement_over_graphql(
+    client: httpx.AsyncClient, db: Any, worker: Any
+) -> None:
+    from api.schema.common import int_id
+    from shared.villages.service import EditionInfo, import_now
+
+    assert import_now(db, [DATA / "2022-64"], edition=EditionInfo("2022")).status == "succeeded"
+    keys = _keys(db)
+    operations = keys.headers("operations")
+    province_only = b"code,name\n64,Kalimantan Timur\n"
+    upload = """mutation($file: Upload!) { startVillageImport(file: $file,
+        edition: {label: "one"}, allowMassRetirement: ALLOW) { job { id } } }"""
+    for allow, status in (("false", "failed"), ("true", "succeeded")):
+        operations_doc = json.dumps(
+            {"query": upload.replace("ALLOW", allow), "variables": {"file": None}}
+        )
+        response = await client.post(
+            "/graphql",
+            data={"operations": operations_doc, "map": json.dumps({"0": ["variables.file"]})},
+            files={"0": ("one.csv", province_only, "text/csv")},
+            headers=operations,
+        )
+        job_id = int_id(response.json()["data"]["startVillageImport"]["job"]["id"], "ImportJob")
+        assert wait_for_job(db, job_id).status == status
+
+    body = await gql(client, RESTORE, {"label": "2022"}, headers=operations)
+    payload = body["data"]["restoreEdition"]
+    assert payload["userErrors"] == []
+    restored = wait_for_job(db, int_id(payload["job"]["id"], "ImportJob"))
+    assert (restored.status, restored.params["restore"]) == ("succeeded", True)
+    again = await gql(client, RESTORE, {"label": "2022"}, headers=operations)
+    assert again["data"]["restoreEdition"] == {
+        "job": None,
+        "userErrors": [
+            {
+                "code": "INVALID",
+                "field": "label",
+                "message": "edition 2022 is already the current edition",
+            }
+        ],
+    }
+    partner = await gql(
+        client, RESTORE, {"label": "2022"}, headers=keys.headers("partner"), expect_errors=True
+    )
+    assert partner["errors"][0]["extensions"]["code"] == "FORBIDDEN"

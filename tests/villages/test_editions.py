@@ -132,7 +132,7 @@ def test_a_known_label_with_other_content_is_refused(db: Database, worker: objec
     assert run(db, [WILAYAH_2022], E2025).status is JobStatus.succeeded
     job = run(db, [WILAYAH_2025], E2025)
     assert job.status is JobStatus.failed
-    assert "already imported" in (job.message or "")
+    assert "is the current edition and this file differs from it" in (job.message or "")
     assert region_names(db)["64.02.20"] == "Semboja Barat"
 
 
