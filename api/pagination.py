@@ -108,6 +108,31 @@ def build_connection(
     return connection_of(page, key, node, after=after, count=count)
 
 
+def list_connection(
+    items: Sequence[Any],
+    first: int | None,
+    after: str | None,
+    node: Callable[[Any], NodeT],
+    *,
+    total: int | None = None,
+) -> Connection[NodeT]:
+    """A connection over a short list held in memory (a job's kept issues, a report's
+    decisions): the cursor is a position in the list; ``total`` when the list is a kept part
+    of a longer one."""
+    size = page_size(first)
+    key = decode_cursor(after, 1)
+    start = int(key[0]) + 1 if key else 0
+    window = list(enumerate(items))[start : start + size + 1]
+    counted = len(items) if total is None else total
+
+    async def count() -> int:
+        return counted
+
+    return build_connection(
+        window, size, lambda pair: (pair[0],), lambda pair: node(pair[1]), after=after, count=count
+    )
+
+
 def connection_of(
     page: Page[Any],
     key: Callable[[Any], Sequence[Any]],

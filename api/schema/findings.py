@@ -23,6 +23,7 @@ from shared.findings import service
 from shared.models import REGION_CODE, RegionLevel
 
 T = TypeVar("T")
+N = TypeVar("N")
 
 
 @strawberry.enum(description="The level findings are counted at.")
@@ -100,65 +101,61 @@ class DataQualityFindings:
     async def shared_villages(
         self, info: Info[Context, Any], first: int | None = None, after: str | None = None
     ) -> Connection[SharedVillage]:
-        size = page_size(first)
-        key = decode_cursor(after, 1)
-        rows = (
-            []
-            if self.hidden
-            else await _read(
-                info,
-                lambda s: service.shared_villages(
-                    s, self.within, after=str(key[0]) if key else None, limit=size + 1
-                ),
-            )
-        )
-        total = self.shared_villages_count
+        def read(session: Session, key: Any, limit: int) -> list[Any]:
+            code = None if key is None else str(key)
+            return service.shared_villages(session, self.within, after=code, limit=limit)
 
-        async def count() -> int:
-            return total
-
-        return build_connection(
-            rows,
-            size,
+        return await _page(
+            info,
+            None if self.hidden else read,
+            (first, after),
             lambda v: (v.code,),
             lambda v: SharedVillage(
                 code=v.code,
                 name=v.name,
                 cooperatives=[fields_from(ClaimingCooperative, c) for c in v.cooperatives],
             ),
-            after=after,
-            count=count,
+            self.shared_villages_count,
         )
 
     @strawberry.field(description="The registry rows not placed, in pages.")
     async def unplaced_rows(
         self, info: Info[Context, Any], first: int | None = None, after: str | None = None
     ) -> Connection[UnplacedRow]:
-        size = page_size(first)
-        key = decode_cursor(after, 1)
-        rows = (
-            []
-            if self.hidden
-            else await _read(
-                info,
-                lambda s: service.unplaced_rows(
-                    s, self.within, after=int(key[0]) if key else None, limit=size + 1
-                ),
-            )
-        )
-        total = self.unplaced_rows_count
+        def read(session: Session, key: Any, limit: int) -> list[Any]:
+            row_id = None if key is None else int(key)
+            return service.unplaced_rows(session, self.within, after=row_id, limit=limit)
 
-        async def count() -> int:
-            return total
-
-        return build_connection(
-            rows,
-            size,
+        return await _page(
+            info,
+            None if self.hidden else read,
+            (first, after),
             lambda r: (r.id,),
             lambda r: fields_from(UnplacedRow, r),
-            after=after,
-            count=count,
+            self.unplaced_rows_count,
         )
+
+
+async def _page(
+    info: Info[Context, Any],
+    read: Callable[[Session, Any, int], list[Any]] | None,
+    window: tuple[int | None, str | None],
+    key: Callable[[Any], tuple[Any, ...]],
+    node: Callable[[Any], N],
+    total: int,
+) -> Connection[N]:
+    """A page of findings after the cursor (one key), read by ``read(session, key, limit)``;
+    none when ``read`` is None (a region the caller cannot see)."""
+    first, after = window
+    size = page_size(first)
+    cursor = decode_cursor(after, 1)
+    start = cursor[0] if cursor else None
+    rows = [] if read is None else await _read(info, lambda s: read(s, start, size + 1))
+
+    async def count() -> int:
+        return total
+
+    return build_connection(rows, size, key, node, after=after, count=count)
 
 
 async def _read(info: Info[Context, Any], read: Callable[[Session], T]) -> T:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +19,7 @@ from strawberry.types import Info
 from api import loaders
 from api.context import Context
 from api.errors import not_found
-from api.pagination import Connection, build_connection, connection_of, decode_cursor, page_size
+from api.pagination import Connection, connection_of, decode_cursor, list_connection, page_size
 from api.permissions import IsOperations, operations_mutation
 from api.schema.common import JSON, Node, actor_of, global_id, int_id
 from api.schema.job_diff import (
@@ -92,26 +92,20 @@ def to_issue(raw: dict[str, Any]) -> ImportIssue:
     )
 
 
+async def queued_job(start: Callable[[], Any]) -> ImportJobPayload:
+    """Run a service that queues a job (off the event loop): its job, or its refusal."""
+    try:
+        job = await run_in_threadpool(start)
+    except ServiceError as exc:
+        return ImportJobPayload(job=None, user_errors=[user_error(exc)])
+    return ImportJobPayload(job=to_job(job), user_errors=[])
+
+
 def issue_connection(
     items: list[dict[str, Any]], total: int, first: int | None, after: str | None
 ) -> Connection[ImportIssue]:
     # The kept issues are a short list in the job row: the cursor is a position in it.
-    size = page_size(first)
-    key = decode_cursor(after, 1)
-    start = int(key[0]) + 1 if key else 0
-    window = list(enumerate(items))[start : start + size + 1]
-
-    async def count() -> int:
-        return total
-
-    return build_connection(
-        window,
-        size,
-        lambda pair: (pair[0],),
-        lambda pair: to_issue(pair[1]),
-        after=after,
-        count=count,
-    )
+    return list_connection(items, first, after, to_issue, total=total)
 
 
 @strawberry.type(description="An asynchronous job: an import or a coverage recalculation.")
@@ -360,21 +354,17 @@ class JobMutation:
             if mapping is not None:
                 (folder / "mapping").mkdir()
                 mapping_path = await save_upload(mapping, folder / "mapping")
-            try:
-                job = await run_in_threadpool(
-                    lambda: start_village_import(
-                        ctx.db,
-                        [source],
-                        edition=EditionInfo(edition.label, edition.decree, edition.published_on),
-                        mapping=mapping_path,
-                        dry_run=dry_run,
-                        actor=actor_of(info),
-                        allow_mass_retirement=allow_mass_retirement,
-                    )
+            return await queued_job(
+                lambda: start_village_import(
+                    ctx.db,
+                    [source],
+                    edition=EditionInfo(edition.label, edition.decree, edition.published_on),
+                    mapping=mapping_path,
+                    dry_run=dry_run,
+                    actor=actor_of(info),
+                    allow_mass_retirement=allow_mass_retirement,
                 )
-            except ServiceError as exc:
-                return ImportJobPayload(job=None, user_errors=[user_error(exc)])
-        return ImportJobPayload(job=to_job(job), user_errors=[])
+            )
 
     @operations_mutation(
         description=(
@@ -387,18 +377,14 @@ class JobMutation:
         self, info: Info[Context, Any], label: str, allow_mass_retirement: bool = False
     ) -> ImportJobPayload:
         ctx = info.context
-        try:
-            job = await run_in_threadpool(
-                lambda: start_edition_restore(
-                    ctx.db,
-                    label,
-                    actor=actor_of(info),
-                    allow_mass_retirement=allow_mass_retirement,
-                )
+        return await queued_job(
+            lambda: start_edition_restore(
+                ctx.db,
+                label,
+                actor=actor_of(info),
+                allow_mass_retirement=allow_mass_retirement,
             )
-        except ServiceError as exc:
-            return ImportJobPayload(job=None, user_errors=[user_error(exc)])
-        return ImportJobPayload(job=to_job(job), user_errors=[])
+        )
 
     @operations_mutation(
         description="Upload a registry snapshot (CSV or XLSX; by village codes, or by place"
@@ -423,23 +409,19 @@ class JobMutation:
             if given.overrides is not None:
                 (folder / "overrides").mkdir()
                 overrides = await save_upload(given.overrides, folder / "overrides")
-            try:
-                job = await run_in_threadpool(
-                    lambda: start_cooperative_import(
-                        ctx.db,
-                        upload,
-                        actor_of(info),
-                        dry_run=dry_run,
-                        source_name=upload.name,
-                        source=given.source,
-                        min_match_rate=given.min_match_rate,
-                        allow_low_match=given.allow_low_match,
-                        overrides=overrides,
-                    )
+            return await queued_job(
+                lambda: start_cooperative_import(
+                    ctx.db,
+                    upload,
+                    actor_of(info),
+                    dry_run=dry_run,
+                    source_name=upload.name,
+                    source=given.source,
+                    min_match_rate=given.min_match_rate,
+                    allow_low_match=given.allow_low_match,
+                    overrides=overrides,
                 )
-            except ServiceError as exc:
-                return ImportJobPayload(job=None, user_errors=[user_error(exc)])
-        return ImportJobPayload(job=to_job(job), user_errors=[])
+            )
 
 
 __all__ = ["Edition", "ImportJob", "JobMutation", "JobQuery", "JobSubscription", "to_job"]

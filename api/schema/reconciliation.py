@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from api.pagination import Connection, build_connection, decode_cursor, page_size
+from api.pagination import Connection, list_connection
 from api.schema.common import JSON
 from shared.registry.placing import levels_of
 
@@ -60,23 +60,7 @@ class ReconciliationReport:
     def decisions(
         self, first: int | None = None, after: str | None = None
     ) -> Connection[PlaceDecision]:
-        size = page_size(first)
-        key = decode_cursor(after, 1)
-        start = int(key[0]) + 1 if key else 0
-        window = list(enumerate(self.raw_decisions))[start : start + size + 1]
-        total = len(self.raw_decisions)
-
-        async def count() -> int:
-            return total
-
-        return build_connection(
-            window,
-            size,
-            lambda pair: (pair[0],),
-            lambda pair: to_decision(pair[1]),
-            after=after,
-            count=count,
-        )
+        return list_connection(self.raw_decisions, first, after, to_decision)
 
 
 def to_decision(raw: dict[str, Any]) -> PlaceDecision:

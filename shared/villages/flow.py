@@ -221,6 +221,7 @@ def _run(db: Database, job: JobInput, progress: Progress) -> Outcome | Write:
         run.info,
         current_edition,
         threshold_percent=get_settings().mass_retirement_percent,
+        recoded={m.old_id for m in moves},
         restoring=restoring,
     )
     allowed = bool(params.get("allow_mass_retirement"))

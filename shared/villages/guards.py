@@ -8,6 +8,7 @@ otherwise retire most of the country and become current.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from shared.models import Edition, RegionLevel
@@ -34,12 +35,17 @@ def concerns(
     current_edition: Edition | None,
     *,
     threshold_percent: float,
+    recoded: Collection[int] = (),
     restoring: bool = False,
 ) -> list[Concern]:
-    """What should stop an operator before this edition becomes current."""
+    """What should stop an operator before this edition becomes current. Villages re-coded
+    by the mapping (``recoded``: their old ids) are not lost, so they do not count as
+    retired here."""
     found: list[Concern] = []
     active = sum(1 for c in current.values() if c.level is RegionLevel.village and not c.retired)
-    retiring = diff.counts[RegionLevel.village.value]["retired"]
+    retiring = diff.counts[RegionLevel.village.value]["retired"] - sum(
+        1 for region_id, _name in diff.retired if region_id in recoded
+    )
     if active and retiring * 100 > threshold_percent * active:
         found.append(
             Concern(

@@ -137,6 +137,7 @@ export const en = {
   "imports.villages.manyNotCsv": "Several files at once must be the per-level CSV files.",
   "imports.villages.noLabel": "Give the edition a label.",
   "imports.villages.retiresMany": "This edition retires {count} villages ({share} of those in the list). Make sure the file is complete.",
+  "imports.villages.olderEdition": "Edition {label} is older than the current edition.",
   "imports.villages.confirmRetire": "I have checked the preview and want to import it anyway.",
   "imports.registry.title": "Cooperative registry snapshot",
   "imports.registry.help": "One row per cooperative (CSV or XLSX), upserted by registry_id.",

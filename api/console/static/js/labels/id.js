@@ -137,6 +137,7 @@ export const id = {
   "imports.villages.manyNotCsv": "Beberapa berkas sekaligus harus berupa CSV per tingkat.",
   "imports.villages.noLabel": "Isi label edisi.",
   "imports.villages.retiresMany": "Edisi ini mempensiunkan {count} desa/kelurahan ({share} dari yang ada). Pastikan berkasnya lengkap.",
+  "imports.villages.olderEdition": "Edisi {label} lebih lama daripada edisi yang berlaku.",
   "imports.villages.confirmRetire": "Saya sudah memeriksa pratinjau dan tetap ingin mengimpor.",
   "imports.registry.title": "Snapshot registri koperasi",
   "imports.registry.help": "Satu baris per koperasi (CSV atau XLSX), diperbarui menurut registry_id.",

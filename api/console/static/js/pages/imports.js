@@ -11,17 +11,20 @@ import { zipSync } from "../../vendor/fflate.mjs";
 import { JobPanel } from "./job_view.js";
 import { RecomputeCoverage } from "./recompute.js";
 
-const START_VILLAGES = `mutation($file: Upload!, $edition: EditionInput!, $dryRun: Boolean!, $mapping: Upload) {
-  startVillageImport(file: $file, edition: $edition, dryRun: $dryRun, mapping: $mapping) {
+const START_VILLAGES = `mutation($file: Upload!, $edition: EditionInput!, $dryRun: Boolean!, $mapping: Upload,
+    $allowMassRetirement: Boolean!) {
+  startVillageImport(file: $file, edition: $edition, dryRun: $dryRun, mapping: $mapping,
+    allowMassRetirement: $allowMassRetirement) {
     job { id databaseId } userErrors { code field message } } }`;
 const START_REGISTRY = `mutation($file: Upload!, $dryRun: Boolean!) {
   startCooperativeImport(file: $file, dryRun: $dryRun) {
     job { id databaseId } userErrors { code field message } } }`;
 const RETIRED = `{ retiredVillagesWithCooperatives(first: 50) { totalCount
   edges { node { code name ancestors { name } cooperatives { name } } } } }`;
-// Above this share of the current villages, importing needs an explicit confirmation: an
-// edition that retires a tenth of the country is more likely a partial file than a decree.
-const RETIRE_CONFIRM_SHARE = 0.1;
+// The server's guard rails (shared/villages/guards.py): a dry run warns with these codes, and
+// the import is refused unless the operator confirms (allowMassRetirement).
+const MASS_RETIREMENT = "mass_retirement";
+const OLDER_EDITION = "older_edition";
 
 export function ImportsPage() {
   const { t, viewer } = useApp();
@@ -147,7 +150,8 @@ function VillageImport({ onImported }) {
     const edition = { label: label.trim(), decree: decree.trim() || null, publishedOn: publishedOn || null };
     const chosen = { "variables.file": await editionFile(files, edition.label) };
     if (mapping) chosen["variables.mapping"] = mapping;
-    const data = await upload(START_VILLAGES, { edition, dryRun, mapping: null }, chosen);
+    const allowMassRetirement = !dryRun && needsConfirm && confirmed;
+    const data = await upload(START_VILLAGES, { edition, dryRun, mapping: null, allowMassRetirement }, chosen);
     return data.startVillageImport;
   };
   const check = () => {
@@ -165,7 +169,8 @@ function VillageImport({ onImported }) {
   };
   const job = flow.preview?.job;
   const share = job ? retiredShare(job) : 0;
-  const needsConfirm = share > RETIRE_CONFIRM_SHARE;
+  const concerns = new Set((job?.warnings?.edges || []).map((e) => e.node.code));
+  const needsConfirm = concerns.has(MASS_RETIREMENT) || concerns.has(OLDER_EDITION);
 
   return html`<section class="panel" aria-labelledby="villages-title">
     <h2 id="villages-title">${t("imports.villages.title")}</h2>
@@ -208,9 +213,10 @@ function VillageImport({ onImported }) {
       send=${send}
       onImported=${onImported}
       ready=${!needsConfirm || confirmed}
-      gate=${needsConfirm && html`<p class="warning" id="retire-warning">
-          ${t("imports.villages.retiresMany", { share: percent(100 * share, lang), count: number(retiredVillages(job), lang) })}
-        </p>
+      gate=${needsConfirm && html`<div class="warning" id="retire-warning">
+          ${concerns.has(MASS_RETIREMENT) && html`<p>${t("imports.villages.retiresMany", { share: percent(100 * share, lang), count: number(retiredVillages(job), lang) })}</p>`}
+          ${concerns.has(OLDER_EDITION) && html`<p>${t("imports.villages.olderEdition", { label: label.trim() })}</p>`}
+        </div>
         <label class="check"><input type="checkbox" checked=${confirmed}
           aria-describedby="retire-warning"
           onChange=${(e) => setConfirmed(e.currentTarget.checked)} /> ${t("imports.villages.confirmRetire")}</label>`} />
