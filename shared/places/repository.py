@@ -36,6 +36,16 @@ def _parent_code(code: str, level: RegionLevel) -> str | None:
     return code[: CODE_LENGTH[LEVELS[DEPTH[level] - 1]]]
 
 
+# A crosswalk entry's columns, in CrosswalkEntry's order.
+_ENTRY = (
+    PlaceCrosswalk.level,
+    PlaceCrosswalk.source_id,
+    PlaceCrosswalk.code,
+    PlaceCrosswalk.name,
+    PlaceCrosswalk.outcome,
+)
+
+
 class DbCrosswalkStore:
     """The crosswalk in the ``place_crosswalk`` table, in the caller's session and
     transaction (a :class:`~shared.places.crosswalk.CrosswalkStore`). ``write`` stores the
@@ -45,15 +55,7 @@ class DbCrosswalkStore:
         self.session = session
 
     def read(self, source: str) -> list[CrosswalkEntry]:
-        rows = self.session.execute(
-            select(
-                PlaceCrosswalk.level,
-                PlaceCrosswalk.source_id,
-                PlaceCrosswalk.code,
-                PlaceCrosswalk.name,
-                PlaceCrosswalk.outcome,
-            ).where(PlaceCrosswalk.source == source)
-        )
+        rows = self.session.execute(select(*_ENTRY).where(PlaceCrosswalk.source == source))
         return [
             CrosswalkEntry(level, source_id, code, name, Outcome(outcome))
             for level, source_id, code, name, outcome in rows
@@ -63,14 +65,7 @@ class DbCrosswalkStore:
         stored = {
             (level, source_id): (row_id, code, name, outcome)
             for row_id, level, source_id, code, name, outcome in self.session.execute(
-                select(
-                    PlaceCrosswalk.id,
-                    PlaceCrosswalk.level,
-                    PlaceCrosswalk.source_id,
-                    PlaceCrosswalk.code,
-                    PlaceCrosswalk.name,
-                    PlaceCrosswalk.outcome,
-                ).where(PlaceCrosswalk.source == source)
+                select(PlaceCrosswalk.id, *_ENTRY).where(PlaceCrosswalk.source == source)
             )
         }
         now = utcnow()

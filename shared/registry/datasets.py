@@ -361,23 +361,40 @@ def national_registry(villages: Iterable[Village], seed: int = 2025) -> Iterator
             "member_count": members[index],
             "member_count_as_of": as_of,
         }
-        seq = index + 1
-        if has_legal:
-            row["sk_ahu_number"] = f"AHU-{seq:07d}.AH.01.29.TAHUN 2025"
-            row["sk_ahu_date"] = dates["legal_entity_on"]
-            row["nik_koperasi"] = f"{seq:016d}"
-            row["akta_number"] = str(_draw(rng, 1, 300))
-        if has_npwp:
-            row["npwp"] = f"9{seq:015d}"
-        if has_nib:
-            row["nib"] = f"1{seq:012d}"
-        if stage_rank >= 6:
-            row["bank_name"] = BANKS[_draw(rng, 0, 3)]
-            row["bank_account_number"] = f"0{seq:014d}"
-        if stage_rank >= 7:
-            row["business_proposal_approved_on"] = dates["operational_on"]
-            row["outlets"] = (*_OUTLET_CHOICES, MOCKUP_OUTLETS)[_draw(rng, 0, 2)]
+        add_identifiers(
+            row, rng, index + 1, dates, stage_rank, legal=has_legal, npwp=has_npwp, nib=has_nib
+        )
         yield row
+
+
+def add_identifiers(
+    row: dict[str, Any],
+    rng: random.Random,
+    seq: int,
+    dates: dict[str, str],
+    stage_rank: int,
+    *,
+    legal: bool,
+    npwp: bool,
+    nib: bool,
+) -> None:
+    """A generated cooperative's legal ids (deed, NPWP, NIB), bank account and outlets, as
+    far as its stage has them; ``seq`` makes them unique."""
+    if legal:
+        row["sk_ahu_number"] = f"AHU-{seq:07d}.AH.01.29.TAHUN 2025"
+        row["sk_ahu_date"] = dates["legal_entity_on"]
+        row["nik_koperasi"] = f"{seq:016d}"
+        row["akta_number"] = str(_draw(rng, 1, 300))
+    if npwp:
+        row["npwp"] = f"9{seq:015d}"
+    if nib:
+        row["nib"] = f"1{seq:012d}"
+    if stage_rank >= 6:
+        row["bank_name"] = BANKS[_draw(rng, 0, 3)]
+        row["bank_account_number"] = f"0{seq:014d}"
+    if stage_rank >= 7:
+        row["business_proposal_approved_on"] = dates["operational_on"]
+        row["outlets"] = (*_OUTLET_CHOICES, MOCKUP_OUTLETS)[_draw(rng, 0, 2)]
 
 
 _PROPOSAL_STATUSES = ("submitted", "approved", "rejected")

@@ -26,14 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from shared.registry.datasets import (
-    _OUTLET_CHOICES,
-    BANKS,
     KALTIM_REGISTRY,
-    MOCKUP_OUTLETS,
     STAGES,
     Village,
     _draw,
     _fast_stage_dates,
+    add_identifiers,
     cooperative_name,
     registry_id_for,
 )
@@ -146,22 +144,9 @@ def _row(
         "scheme": ("new", "new", "new", "development", "revitalisation")[_draw(rng, 0, 4)],
         "stage": STAGES[stage_rank],
         **dates,
-        "sk_ahu_number": f"AHU-{seq:07d}.AH.01.29.TAHUN 2025",
-        "sk_ahu_date": dates["legal_entity_on"],
-        "nik_koperasi": f"{seq:016d}",
-        "akta_number": str(_draw(rng, 1, 300)),
         "is_mockup": "false",
         "member_count": _draw(rng, 8, 36),
         "member_count_as_of": _AS_OF,
     }
-    if has_npwp:
-        row["npwp"] = f"9{seq:015d}"
-    if has_nib:
-        row["nib"] = f"1{seq:012d}"
-    if stage_rank >= 6:
-        row["bank_name"] = BANKS[_draw(rng, 0, 3)]
-        row["bank_account_number"] = f"0{seq:014d}"
-    if stage_rank >= 7:
-        row["business_proposal_approved_on"] = dates["operational_on"]
-        row["outlets"] = (*_OUTLET_CHOICES, MOCKUP_OUTLETS)[_draw(rng, 0, 2)]
+    add_identifiers(row, rng, seq, dates, stage_rank, legal=True, npwp=has_npwp, nib=has_nib)
     return row
