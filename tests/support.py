@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+
+from shared.db import Database
+from shared.models import Cooperative, CooperativeVillage, Region
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("KOPDES_TEST_DATABASE_URL") or None
@@ -89,3 +92,15 @@ async def gql(
         assert response.status_code == 200, body
         assert "errors" not in body, body["errors"]
     return body
+
+
+def village_links(db: Database) -> list[tuple[str, str]]:
+    """Every (registry id, village code) link, in that order."""
+    with db.sync_session() as session:
+        rows = session.execute(
+            select(Cooperative.registry_id, Region.code)
+            .join(CooperativeVillage, CooperativeVillage.cooperative_id == Cooperative.id)
+            .join(Region, Region.id == CooperativeVillage.village_id)
+            .order_by(Cooperative.registry_id, Region.code)
+        )
+        return [(rid or "", code) for rid, code in rows]

@@ -20,17 +20,15 @@ from sqlalchemy import select
 
 from shared.db import Database
 from shared.models import (
-    Cooperative,
-    CooperativeVillage,
     ImportJob,
     JobStatus,
     PlaceCrosswalk,
-    Region,
     UnplacedRegistryRow,
 )
 from shared.registry.placing import write_decisions_csv
 from shared.registry.service import import_now
 from tests.registry.support import load_villages, write_rows
+from tests.support import village_links
 
 SIMKOPDES = ["province_id", "province", "district_id", "district", "cooperatives"]
 SIMKOPDES += ["npwp_count", "nib_count"]
@@ -240,17 +238,6 @@ def _list_row(district: str, village: str, registry_id: str, **kw: str) -> dict[
     }
 
 
-def _links(db: Database) -> list[tuple[str, str]]:
-    with db.sync_session() as session:
-        rows = session.execute(
-            select(Cooperative.registry_id, Region.code)
-            .join(CooperativeVillage, CooperativeVillage.cooperative_id == Cooperative.id)
-            .join(Region, Region.id == CooperativeVillage.village_id)
-            .order_by(Cooperative.registry_id, Region.code)
-        )
-        return [(rid or "", code) for rid, code in rows]
-
-
 def test_a_name_keyed_list_places_cooperatives_mergers_and_shared_villages(
     villages: Database, tmp_path: Path
 ) -> None:
@@ -272,7 +259,7 @@ def test_a_name_keyed_list_places_cooperatives_mergers_and_shared_villages(
         (7, "village", "place_unknown"),
         (5, "village_codes", "village_claimed_twice"),
     ]
-    assert _links(villages) == [
+    assert village_links(villages) == [
         ("S-1", "64.72.05.1003"),
         ("S-2", "64.72.05.1002"),
         ("S-2", "64.72.05.1010"),
@@ -301,7 +288,7 @@ def test_rows_of_one_cooperative_that_disagree_are_an_error_naming_both_lines(
         (3, "stage", "conflicting_rows")
     ]
     assert "S-2 is also on line 2" in job.errors[0]["message"]
-    assert _links(villages) == []
+    assert village_links(villages) == []
 
 
 def _kopdes(*args: str) -> subprocess.CompletedProcess[str]:

@@ -24,7 +24,7 @@ from shared.models import (
 )
 from shared.registry.service import import_now, start_cooperative_import
 from tests.registry.support import coop, load_villages, table_dump, write_rows
-from tests.support import wait_for_job
+from tests.support import village_links, wait_for_job
 
 DESA_A = "64.01.01.2009"
 DESA_B = "64.01.01.2010"
@@ -188,17 +188,6 @@ def _warnings(job: ImportJob) -> list[tuple[int | None, str | None, str, str | N
     return [(w["line"], w["field"], w["code"], w["value"]) for w in job.warnings]
 
 
-def _links(db: Database) -> list[tuple[str, str]]:
-    with db.sync_session() as session:
-        rows = session.execute(
-            select(Cooperative.registry_id, Region.code)
-            .join(CooperativeVillage, CooperativeVillage.cooperative_id == Cooperative.id)
-            .join(Region, Region.id == CooperativeVillage.village_id)
-            .order_by(Cooperative.registry_id, Region.code)
-        )
-        return [(rid or "", code) for rid, code in rows]
-
-
 def test_a_village_claimed_by_two_rows_stores_both_with_a_warning_naming_both_rows(
     villages: Database, tmp_path: Path
 ) -> None:
@@ -207,7 +196,7 @@ def test_a_village_claimed_by_two_rows_stores_both_with_a_warning_naming_both_ro
     assert (job.counts["created"], job.error_count, job.warning_count) == (2, 0, 1)
     assert _warnings(job) == [(3, "village_codes", "village_claimed_twice", DESA_A)]
     assert "R-1 on line 2" in job.warnings[0]["message"]
-    assert _links(villages) == [("R-1", DESA_A), ("R-2", DESA_A), ("R-2", DESA_B)]
+    assert village_links(villages) == [("R-1", DESA_A), ("R-2", DESA_A), ("R-2", DESA_B)]
 
 
 def test_a_village_covered_by_a_cooperative_outside_the_file_keeps_both_with_a_warning(
@@ -218,7 +207,7 @@ def test_a_village_covered_by_a_cooperative_outside_the_file_keeps_both_with_a_w
     assert job.status == JobStatus.succeeded, job.errors
     assert _warnings(job) == [(2, "village_codes", "village_has_cooperative", DESA_A)]
     assert "R-1" in job.warnings[0]["message"]
-    assert _links(villages) == [("R-1", DESA_A), ("R-2", DESA_A)]
+    assert village_links(villages) == [("R-1", DESA_A), ("R-2", DESA_A)]
 
 
 def test_an_unknown_village_code_is_an_error(villages: Database, tmp_path: Path) -> None:
