@@ -27,8 +27,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from api import metrics
+from api import metrics, observability
 from api.auth import PRINCIPAL_STATE, client_address
+from shared.logs import request_id_var
 
 log = logging.getLogger("kopdes.access")
 
@@ -47,6 +48,10 @@ def graphql_record(scope: Scope) -> dict[str, Any]:
 
 
 class AccessLogMiddleware:
+    """The one middleware that watches a request: it gives it an id (``X-Request-ID`` kept
+    when sane, echoed in the answer), times it once, and then records the route metrics, the
+    operation metrics and the access line."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -54,6 +59,9 @@ class AccessLogMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        request_id = observability.request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
         graphql_record(scope)
         status = 101 if scope["type"] == "websocket" else 500
         started = time.perf_counter()
@@ -62,6 +70,9 @@ class AccessLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
             elif message["type"] == "websocket.close":
                 status = 1000 if status == 101 else status
             await send(message)
@@ -69,7 +80,11 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            request_id_var.reset(token)
+            seconds = time.perf_counter() - started
+            if scope["type"] == "http":
+                observability.observe_route(scope, status, seconds)
+            self._record(scope, status, seconds)
 
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float) -> None:

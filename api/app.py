@@ -32,7 +32,6 @@ from api.graphiql import assets_route, graphiql_page
 from api.http import GraphQLHTTP
 from api.lean import LeanGraphQL
 from api.metrics import build_registry, metrics_endpoint
-from api.observability import RequestContextMiddleware
 from api.schema import schema
 from api.tracing import trace_app
 from shared.access import keys
@@ -158,15 +157,14 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    # Last added runs first: the client's address (behind a trusted proxy), request id and
-    # route metrics, the access line, CORS (refusals carry its headers too), compression,
+    # Last added runs first: the client's address (behind a trusted proxy), the request id,
+    # metrics and access line (one middleware), CORS (refusals carry its headers too), compression,
     # then body size, then keys and rate limits.
     app.add_middleware(AccessMiddleware, db=db, settings=settings, limiter=limiter)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(Compression)
     app.add_middleware(Cors, settings=settings)
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(RequestContextMiddleware)
     trusted = trusted_proxies(settings)
     if trusted:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)

@@ -2,7 +2,7 @@
 
 One configuration for every process (the API's, each ``kopdes worker`` process, the CLI):
 :func:`configure_logging`. Every line carries the context it was written in: a request's id
-(set by ``api.observability``), or a job's ``job_id``, ``kind`` and ``attempt`` (set by the
+(set by ``api.access_log``), or a job's ``job_id``, ``kind`` and ``attempt`` (set by the
 worker's message middleware and the job runner through :func:`job_context`).
 """
 
