@@ -56,23 +56,25 @@ class AccessLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
         request_id = observability.request_id_of(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        if GRAPHQL_STATE not in state:
+            state[GRAPHQL_STATE] = {}
         token = request_id_var.set(request_id)
-        graphql_record(scope)
-        status = 101 if scope["type"] == "websocket" else 500
+        echoed = (b"x-request-id", request_id.encode())
+        status = 101 if kind == "websocket" else 500
         started = time.perf_counter()
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", ()), echoed]
             elif message["type"] == "websocket.close":
                 status = 1000 if status == 101 else status
             await send(message)
@@ -82,16 +84,15 @@ class AccessLogMiddleware:
         finally:
             request_id_var.reset(token)
             seconds = time.perf_counter() - started
-            if scope["type"] == "http":
+            if kind == "http":
                 observability.observe_route(scope, status, seconds)
             self._record(scope, status, seconds)
 
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float) -> None:
-        state = scope.get("state", {})
+        state = scope["state"]
         graphql = state.get(GRAPHQL_STATE) or {}
-        principal = state.get(PRINCIPAL_STATE)
-        codes = list(graphql.get("error_codes") or ())
+        codes = graphql.get("error_codes")
         if not codes and status in REFUSAL_CODES:
             codes = [REFUSAL_CODES[status]]
         operation_type = graphql.get("operation_type")
@@ -100,13 +101,18 @@ class AccessLogMiddleware:
                 graphql.get("operation_name"),
                 operation_type,
                 seconds,
-                codes,
+                codes or (),
                 graphql.get("cache"),
             )
+        path = scope["path"]
+        level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+        if not log.isEnabledFor(level):
+            return  # the line would be thrown away: not worth making
+        principal = state.get(PRINCIPAL_STATE)
         fields: dict[str, Any] = {
             "request_id": state.get("request_id"),
             "method": scope.get("method", "WS"),
-            "path": scope["path"],
+            "path": path,
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
             "client": client_address(scope),
@@ -116,7 +122,7 @@ class AccessLogMiddleware:
             "operation_type": operation_type,
             "cache": graphql.get("cache"),
             "cost": graphql.get("cost"),
-            "error_codes": codes or None,
+            "error_codes": list(codes) if codes else None,
         }
         described = " ".join(
             f"{key}={fields[key]}"
@@ -124,10 +130,10 @@ class AccessLogMiddleware:
             if fields[key] is not None
         )
         log.log(
-            logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO,
+            level,
             "%s %s %s %.1fms client=%s%s",
             fields["method"],
-            fields["path"],
+            path,
             status,
             fields["duration_ms"],
             fields["client"],

@@ -14,6 +14,7 @@ from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.answers import COMPRESS_MIN_BYTES
 from api.http import GRAPHQL_RESPONSE_JSON
+from api.scope import headers_of
 from shared.config import Settings
 
 add_compress_type(GRAPHQL_RESPONSE_JSON)
@@ -21,10 +22,6 @@ add_compress_type(GRAPHQL_RESPONSE_JSON)
 # What browsers on other origins may send and read (keys are bearer tokens, never cookies).
 CORS_HEADERS = ["authorization", "content-type", "x-request-id"]
 CORS_EXPOSED = ["etag", "retry-after", "x-request-id"]
-
-
-def _has_header(scope: Scope, name: bytes) -> bool:
-    return any(key == name for key, _value in scope.get("headers") or ())
 
 
 class Cors:
@@ -43,7 +40,7 @@ class Cors:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.any_origin and not _has_header(scope, b"origin"):
+        if scope["type"] == "http" and self.any_origin and b"origin" not in headers_of(scope):
             # Without credentials, an answer for any origin does not vary by origin.
             await self.app(scope, receive, send)
             return
@@ -58,7 +55,7 @@ class Compression:
         self.compress = CompressMiddleware(app, minimum_size=COMPRESS_MIN_BYTES, zstd=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _has_header(scope, b"accept-encoding"):
+        if scope["type"] == "http" and b"accept-encoding" not in headers_of(scope):
             await self.app(scope, receive, send)
             return
         await self.compress(scope, receive, send)

@@ -83,6 +83,8 @@ _names_lock = threading.Lock()
 def operation_label(name: str | None) -> str:
     if not name:
         return "anonymous"
+    if name in _names:  # a set's membership test needs no lock
+        return name
     if not _SANE_NAME.match(name):
         return "invalid"
     with _names_lock:
@@ -94,6 +96,13 @@ def operation_label(name: str | None) -> str:
     return name
 
 
+# The series' children by labels (bounded as the labels are): ``labels()`` would find the same
+# children, checking and joining the labels on every request.
+_operations: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+_errors: dict[tuple[str, str, str], Counter] = {}
+_cache: dict[str, Counter] = {}
+
+
 def observe_operation(
     name: str | None,
     operation_type: str | None,
@@ -103,12 +112,24 @@ def observe_operation(
 ) -> None:
     label = operation_label(name)
     kind = operation_type or "unknown"
-    OPERATIONS.labels(label, kind).inc()
-    OPERATION_DURATION.labels(label, kind).observe(seconds)
+    children = _operations.get((label, kind))
+    if children is None:
+        children = _operations[label, kind] = (
+            OPERATIONS.labels(label, kind),
+            OPERATION_DURATION.labels(label, kind),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
     for code in error_codes:
-        ERRORS.labels(label, kind, code).inc()
+        counter = _errors.get((label, kind, code))
+        if counter is None:
+            counter = _errors[label, kind, code] = ERRORS.labels(label, kind, code)
+        counter.inc()
     if cache in ("hit", "miss"):
-        CACHE.labels(cache).inc()
+        counted = _cache.get(cache)
+        if counted is None:
+            counted = _cache[cache] = CACHE.labels(cache)
+        counted.inc()
 
 
 class StateCollector(Collector):
