@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import ANONYMOUS, Principal
 from api.errors import send_error
+from api.scope import headers_of
 from shared.access import keys
 from shared.access.ratelimit import Decision, RateLimiter, build_rate_limiter, rate_for
 from shared.config import Settings
@@ -38,9 +39,8 @@ def principal_of(scope: Scope) -> Principal:
     """The principal the middleware resolved for this request."""
     principal = scope.get("state", {}).get(PRINCIPAL_STATE)
     if principal is None:
-        headers = dict(scope.get("headers") or [])
         # Without the middleware a key would be ignored: refuse rather than serve anonymously.
-        if b"authorization" in headers:
+        if b"authorization" in headers_of(scope):
             raise RuntimeError("AccessMiddleware is not installed; API keys cannot be checked")
         return ANONYMOUS
     assert isinstance(principal, Principal)
@@ -103,18 +103,14 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def _with_rate_limit_headers(scope: Scope, send: Send) -> Send:
+def _with_rate_limit_headers(send: Send, decision: Decision) -> Send:
     """``send``, adding the ``RateLimit-*`` headers to an answer that counted against a limit
     (refusals included: 401 for a bad key spends the address's budget, and 429)."""
+    added = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            found = rate_limit_of(scope)
-            if found is not None and found[1].counted:
-                message["headers"] = [
-                    *message.get("headers", []),
-                    *((k.lower().encode(), v.encode()) for k, v in found[1].headers().items()),
-                ]
+            message["headers"] = [*message.get("headers", []), *added]
         await send(message)
 
     return wrapped
@@ -141,9 +137,7 @@ class AccessMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "http":
-            send = _with_rate_limit_headers(scope, send)
-        header = dict(scope.get("headers") or []).get(b"authorization")
+        header = headers_of(scope).get(b"authorization")
         principal = ANONYMOUS
         touch: tuple[int, datetime] | None = None
         if header is not None:
@@ -152,18 +146,19 @@ class AccessMiddleware:
             except keys.InvalidToken as exc:
                 # Failed attempts spend the address's anonymous budget, so a flood of bad
                 # keys is throttled like any other anonymous traffic.
-                if await self._limited(
+                send = await self._count(
                     scope, send, f"addr:{client_address(scope)}", Role.anonymous
-                ):
-                    return
-                await self._unauthenticated(scope, send, exc.reason)
+                )
+                if not await self._refused(scope, send):
+                    await self._unauthenticated(scope, send, exc.reason)
                 return
         bucket = (
             f"key:{principal.api_key_id}"
             if principal.api_key_id is not None
             else f"addr:{client_address(scope)}"
         )
-        if await self._limited(scope, send, bucket, principal.role):
+        send = await self._count(scope, send, bucket, principal.role)
+        if await self._refused(scope, send):
             return
         scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
         try:
@@ -205,14 +200,25 @@ class AccessMiddleware:
         except ValueError:
             return False
 
-    async def _limited(self, scope: Scope, send: Send, bucket: str, role: Role) -> bool:
+    async def _count(self, scope: Scope, send: Send, bucket: str, role: Role) -> Send:
+        """Count the request against its budget (unless limits are off or it is exempt); the
+        ``send`` of its answer, with the ``RateLimit-*`` headers when it counted."""
         if not self.settings.rate_limit_enabled or self._exempt(scope):
-            return False
+            return send
         rate = self._rates[role]
         decision = await self.limiter.hit(bucket, rate)
         scope.setdefault("state", {})[RATE_LIMIT_STATE] = (rate, decision)  # for `viewer`
-        if decision.allowed:
+        if scope["type"] == "http" and decision.counted:
+            return _with_rate_limit_headers(send, decision)
+        return send
+
+    @staticmethod
+    async def _refused(scope: Scope, send: Send) -> bool:
+        """Answer 429 (or close the websocket) when the budget is spent."""
+        found = rate_limit_of(scope)
+        if found is None or found[1].allowed:
             return False
+        rate, decision = found
         retry = decision.retry_after_header
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 4429})

@@ -12,6 +12,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import send_error
+from api.scope import headers_of
 from shared.config import Settings
 
 
@@ -21,8 +22,9 @@ class _BodyTooLarge(Exception):
 
 class BodyLimitMiddleware:
     """Answer 413 to request bodies over the limit: ``upload_max_bytes`` for multipart uploads,
-    ``request_max_bytes`` for everything else. Counts what is read, so a missing or false
-    Content-Length does not get around it."""
+    ``request_max_bytes`` for everything else. A chunked body (no Content-Length) is counted
+    as it is read; a declared length is what the server frames the body by, so a false one
+    cannot bring more."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -38,13 +40,19 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
+        headers = headers_of(scope)
         limit = self._limit(headers)
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._drain(receive, 0)
-            await self._refuse(send, limit)
-            return
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
+                await self._drain(receive, 0)
+                await self._refuse(send, limit)
+                return
+            if b"transfer-encoding" not in headers:
+                # An HTTP/1.1 body is framed by its Content-Length (uvicorn reads no more than
+                # it declares), so a declared length within the limit is all the app can read.
+                await self.app(scope, receive, send)
+                return
         received = 0
         started = False
 
