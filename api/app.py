@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -33,6 +34,7 @@ from api.http import GraphQLHTTP
 from api.lean import LeanGraphQL
 from api.metrics import build_registry, metrics_endpoint
 from api.schema import schema
+from api.scope import headers_of
 from api.tracing import trace_app
 from shared.access import keys
 from shared.access.ratelimit import build_rate_limiter
@@ -78,6 +80,39 @@ class KopdesGraphQL(GraphQLHTTP):
         except keys.InvalidToken as exc:
             raise ConnectionRejectionError({"message": f"Unauthenticated: {exc.reason}."}) from None
         return await super().on_ws_connect(context)
+
+
+class GraphQLFirst:
+    """The innermost middleware: the requests of the lean path (``GET`` and JSON ``POST`` on
+    ``/graphql``, nearly all of the API's traffic) go straight to it, without Starlette's
+    exception middleware and router between (their routing gives the same endpoint). The
+    rest go the router's way: the websocket, ``HEAD`` and other methods (405), multipart
+    uploads (whose malformed bodies the exception middleware answers with 400), other paths.
+    """
+
+    def __init__(self, app: ASGIApp, path: str, endpoint: ASGIApp) -> None:
+        self.app = app
+        self.path = path
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == self.path
+            and not scope.get("root_path")
+            and (
+                scope["method"] == "GET"
+                or (
+                    scope["method"] == "POST"
+                    and headers_of(scope).get(b"content-type", b"").startswith(b"application/json")
+                )
+            )
+        ):
+            scope["endpoint"] = self.endpoint
+            scope["path_params"] = {}
+            await self.endpoint(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def healthz(_request: Request) -> Response:
@@ -159,7 +194,8 @@ def create_app(
     )
     # Last added runs first: the client's address (behind a trusted proxy), the request id,
     # metrics and access line (one middleware), CORS (refusals carry its headers too), compression,
-    # then body size, then keys and rate limits.
+    # then body size, then keys and rate limits, then the lean path's own way to it.
+    app.add_middleware(GraphQLFirst, path="/graphql", endpoint=lean)
     app.add_middleware(AccessMiddleware, db=db, settings=settings, limiter=limiter)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(Compression)
