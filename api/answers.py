@@ -34,6 +34,8 @@ def _compress(encoding: str, body: bytes) -> bytes:
 
 def accepted_encoding(accept_encoding: str) -> str | None:
     """br or gzip when the client accepts it (a q of 0 refuses), br first."""
+    if not accept_encoding:
+        return None
     accepted = set()
     for item in accept_encoding.lower().split(","):
         coding, _, params = item.partition(";")

@@ -35,6 +35,8 @@ JSON = "application/json"
 
 def wants_graphql_response(accept: str) -> bool:
     """True when the client lists the new media type before (or without) plain JSON."""
+    if "graphql-response" not in accept.lower():  # most clients: no Accept, */*, or JSON alone
+        return False
     types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
     if GRAPHQL_RESPONSE_JSON not in types:
         return False

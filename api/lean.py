@@ -48,6 +48,7 @@ from api.loaders import Versions
 from api.persisted import MISMATCH, NOT_FOUND, PersistedQueries, PersistedQueryError
 from api.persisted import requested_hash as persisted_hash
 from api.schema import schema
+from api.scope import headers_of
 from api.versions import VersionClock
 from shared import tracing
 from shared.config import Settings
@@ -192,7 +193,7 @@ class LeanGraphQL:
         if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
             await self.view(scope, receive, send)
             return
-        headers = dict(scope["headers"])
+        headers = headers_of(scope)
         body = b""
         if scope["method"] == "POST":
             if not headers.get(b"content-type", b"").startswith(b"application/json"):
@@ -213,9 +214,10 @@ class LeanGraphQL:
         data = _request_data(scope, body)
         query, variables = data.get("query"), data.get("variables")
         name, extensions = data.get("operationName"), data.get("extensions")
-        if not all(
-            isinstance(value, (kind, type(None)))
-            for value, kind in ((variables, dict), (name, str), (extensions, dict))
+        if not (
+            (variables is None or isinstance(variables, dict))
+            and (name is None or isinstance(name, str))
+            and (extensions is None or isinstance(extensions, dict))
         ):
             raise _Handoff  # the view refuses them with its messages
         media = (
@@ -225,10 +227,11 @@ class LeanGraphQL:
         )
         record = graphql_record(scope)  # what the access line and the metrics say
         record["operation_name"] = name
-        try:
-            query = await self._resolve_persisted(query, extensions)
-        except PersistedQueryError as error:
-            return self._refusal(media, [_coded(error.message, error.code)], record=record)
+        if extensions is not None:
+            try:
+                query = await self._resolve_persisted(query, extensions)
+            except PersistedQueryError as error:
+                return self._refusal(media, [_coded(error.message, error.code)], record=record)
         if not isinstance(query, str) or not query or has_nul(query, variables):
             raise _Handoff
         prepared = self.documents.get(query, name)
