@@ -121,11 +121,7 @@ class AccessLogMiddleware:
             "error_codes": codes or None,
         }
         keys = ("operation_type", "operation_name", "role", "key_prefix", "cache", "cost", "plan")
-        described = " ".join(
-            f"{key}={fields[key]}"
-            for key in keys
-            if fields[key] is not None
-        )
+        described = " ".join(f"{key}={fields[key]}" for key in keys if fields[key] is not None)
         log.log(
             logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO,
             "%s %s %s %.1fms client=%s%s",

@@ -274,7 +274,8 @@ class LeanGraphQL:
         if not prepared.cacheable:
             planned = await self._planned(call)
             if planned is not None:
-                return Reply(200, planned, [(b"content-type", media), (b"cache-control", _NO_STORE)])
+                plain = [(b"content-type", media), (b"cache-control", _NO_STORE)]
+                return Reply(200, planned, plain)
             body, status, _failed = await self._run(call)
             return Reply(status, body, [(b"content-type", media), (b"cache-control", _NO_STORE)])
         return await self._cached(call, headers)
@@ -289,7 +290,8 @@ class LeanGraphQL:
         if key in self._plans:
             plan = self._plans[key]
         else:
-            assert prepared.document is not None and prepared.operation is not None
+            assert prepared.document is not None
+            assert prepared.operation is not None
             plan = compile_plan(schema._schema, prepared.document, prepared.operation)
             self._plans[key] = plan
             if len(self._plans) > self.documents.size:

@@ -48,12 +48,11 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLField,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
@@ -80,7 +79,10 @@ MAX_PAIRS = 50
 # Statement templates kept per plan (one per shape: page size, region code length, cursor).
 SHAPES_PER_PLAN = 32
 PLAN_POOL_SIZE = 10
-_DIALECT = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+_DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+# Called with each plan statement and its parameters before it runs (the benchmark records
+# them for EXPLAIN ANALYZE, as it records the engine's through SQLAlchemy's events).
+STATEMENT_HOOKS: list[Callable[[str, dict[str, Any]], None]] = []
 
 
 class Unplannable(Exception):
@@ -107,9 +109,11 @@ def _object(pairs: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
 def _b64url(text: ColumnElement[Any]) -> ColumnElement[Any]:
     """``base64.urlsafe_b64encode(text).rstrip("=")`` (PostgreSQL wraps base64 at 76
     characters: the line feeds are dropped)."""
-    encoded = func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'"))
-    alphabet = literal_column("'+/' || chr(10)")
-    return func.rtrim(func.translate(encoded, alphabet, literal_column("'-_'")), literal_column("'='"))
+    utf8 = func.convert_to(text, literal_column("'UTF8'"))
+    encoded = func.encode(utf8, literal_column("'base64'"))
+    alphabet: ColumnElement[Any] = literal_column("'+/' || chr(10)")
+    urlsafe = func.translate(encoded, alphabet, literal_column("'-_'"))
+    return func.rtrim(urlsafe, literal_column("'='"))
 
 
 def _global_id(type_name: str, key: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -125,10 +129,10 @@ def _id_cursor(key: ColumnElement[Any]) -> ColumnElement[Any]:
 def _enum_names(column: Any, graphql_type: GraphQLEnumType, default: Any = None) -> Any:
     """The GraphQL name of the enum member a column holds (Strawberry serializes a member by
     its name)."""
-    whens = []
+    whens: list[tuple[Any, Any]] = []
     for name, value in graphql_type.values.items():
         whens.append((column == value.value, literal_column(f"'{name}'")))
-    fallback = None if default is None else literal_column(f"'{default}'")
+    fallback: Any = None if default is None else literal_column(f"'{default}'")
     return case(*whens, else_=fallback)
 
 
@@ -159,6 +163,7 @@ class _Compiler:
             if isinstance(selection, FieldNode):
                 yield selection
                 continue
+            condition: NamedTypeNode | None
             if isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments[selection.name.value]
                 if fragment.directives:
@@ -249,7 +254,7 @@ def _village(compiler: _Compiler, node: FieldNode, region: Any) -> ColumnElement
     assert isinstance(kinds, GraphQLEnumType)
     source = {column.key: column for column in region.__table__.c}
     special: dict[str, Special] = {
-        "id": lambda _c, _n, _s: _global_id("Village", Region.code),
+        "id": lambda _c, _n, _s: _global_id("Village", Region.__table__.c.code),
         "retired": lambda _c, _n, _s: Region.retired_edition_id.isnot(None),
         "kind": lambda _c, _n, _s: _enum_names(Region.kind, kinds, ModelRegionKind.desa.name),
     }
@@ -320,7 +325,8 @@ def _cooperative_root(compiler: _Compiler, field: GraphQLField, node: FieldNode)
 
     def build(_shape: tuple[Any, ...], sentinels: dict[str, Any], index: int) -> Any:
         read = queries.cooperatives_by_id([sentinels["id"]], None)
-        rows = read.statement.params(**(read.params or {})).subquery(f"c{index}")
+        # Unique names: two such roots in one document bind an id each.
+        rows = read.statement.unique_params(**(read.params or {})).subquery(f"c{index}")
         return select(_cooperative(compiler, node, _columns(rows))).scalar_subquery()
 
     return _Root(_key_of(node), field, node, build, values)
@@ -365,7 +371,7 @@ def _cooperatives_root(compiler: _Compiler, field: GraphQLField, node: FieldNode
             found["region"] = region
         if key is not None:
             found["after"] = key
-        return (size, len(region or ''), key is not None), found
+        return (size, len(region or ""), key is not None), found
 
     def build(shape: tuple[Any, ...], sentinels: dict[str, Any], index: int) -> Any:
         size, _region, has_after = shape
@@ -460,7 +466,8 @@ class Plan:
     def statement(self, variables: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         """The SQL and its parameters for these variables; Unplannable when the general path
         must answer them (it coerces and refuses variables with its own errors)."""
-        coerced = get_variable_values(self.schema, self.operation.variable_definitions or (), variables or {})
+        definitions = self.operation.variable_definitions or ()
+        coerced = get_variable_values(self.schema, definitions, variables or {})
         if isinstance(coerced, list):
             raise Unplannable("variables")
         shape: list[Any] = []
@@ -561,7 +568,7 @@ class PlanRunner:
                     self.dsn,
                     min_size=1,
                     max_size=self.size,
-                    kwargs={"autocommit": True},
+                    kwargs={"autocommit": True, "application_name": "kopdes-plans"},
                     open=False,
                     name="kopdes-plans",
                 )
@@ -571,6 +578,8 @@ class PlanRunner:
 
     async def run(self, sql: str, params: dict[str, Any]) -> bytes | None:
         """The ``data`` JSON; None when the statement failed (the general path answers)."""
+        for hook in STATEMENT_HOOKS:
+            hook(sql, params)
         try:
             pool = await self._connections()
             async with pool.connection() as conn:
