@@ -13,6 +13,7 @@ What GraphQL did is read from one dict per request, ``scope["state"]["graphql"]`
 ``cost``           the estimated cost (``api.guards``), when it was estimated
 ``cache``          ``"hit"`` or ``"miss"`` when the response cache was asked
 ``error_codes``    ``extensions.code`` of each error in the answer
+``plan``           ``"compiled"`` when a compiled plan answered (``api.plans``)
 =================  ===========================================================
 """
 
@@ -122,13 +123,11 @@ class AccessLogMiddleware:
             "operation_type": operation_type,
             "cache": graphql.get("cache"),
             "cost": graphql.get("cost"),
+            "plan": graphql.get("plan"),
             "error_codes": list(codes) if codes else None,
         }
-        described = " ".join(
-            f"{key}={fields[key]}"
-            for key in ("operation_type", "operation_name", "role", "key_prefix", "cache", "cost")
-            if fields[key] is not None
-        )
+        keys = ("operation_type", "operation_name", "role", "key_prefix", "cache", "cost", "plan")
+        described = " ".join(f"{key}={fields[key]}" for key in keys if fields[key] is not None)
         log.log(
             level,
             "%s %s %s %.1fms client=%s%s",

@@ -12,7 +12,9 @@ the stdlib JSON encoder). Per request it does only this:
    budget, once per document unless a page size comes from a variable;
 3. a cacheable document's answer from :mod:`api.answers` when the data versions have not
    moved (an ``ETag``, ``304`` to a matching ``If-None-Match``, compressed variants kept);
-4. otherwise ``graphql.execute`` with Strawberry's executor class and the app's ``Context``;
+4. a query a compiled plan covers (:mod:`api.plans`, PostgreSQL): one statement whose
+   result is the answer's ``data``;
+5. otherwise ``graphql.execute`` with Strawberry's executor class and the app's ``Context``;
    errors masked and coded as Strawberry's path does (:mod:`api.errors`); the answer encoded
    by orjson with its cost in ``extensions.cost``.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from inspect import isawaitable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -47,6 +50,7 @@ from api.http import GRAPHQL_RESPONSE_JSON, JSON, has_nul, wants_graphql_respons
 from api.loaders import Versions
 from api.persisted import MISMATCH, NOT_FOUND, PersistedQueries, PersistedQueryError
 from api.persisted import requested_hash as persisted_hash
+from api.plans import Plan, PlanRunner, Unplannable, compile_plan
 from api.schema import schema
 from api.scope import headers_of
 from api.versions import VersionClock
@@ -184,10 +188,15 @@ class LeanGraphQL:
         self.masker = MaskUnexpectedErrors()
         self.max_age = settings.http_cache_max_age
         self._computing: dict[tuple[Any, ...], asyncio.Future[Answer | None]] = {}
+        dsn = self.clock.dsn  # PostgreSQL only
+        self.plans = PlanRunner(dsn) if dsn is not None and settings.compiled_plans else None
+        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
 
     async def close(self) -> None:
         await self.persisted.close()
         await self.clock.close()
+        if self.plans is not None:
+            await self.plans.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
@@ -266,9 +275,44 @@ class LeanGraphQL:
         if refusal is not None:
             return self._refusal(media, [refusal], call.cost, record=record)
         if not prepared.cacheable:
+            planned = await self._planned(call)
+            if planned is not None:
+                plain = [(b"content-type", media), (b"cache-control", _NO_STORE)]
+                return Reply(200, planned, plain)
             body, status, _failed = await self._run(call)
             return Reply(status, body, [(b"content-type", media), (b"cache-control", _NO_STORE)])
         return await self._cached(call, headers)
+
+    async def _planned(self, call: _Call) -> bytes | None:
+        """The answer by the document's compiled plan; None when it has none, or these
+        values (or the database) send it to the general path."""
+        if self.plans is None:
+            return None
+        prepared = call.prepared
+        key = (prepared.query_hash, call.name)
+        if key in self._plans:
+            plan = self._plans[key]
+        else:
+            assert prepared.document is not None
+            assert prepared.operation is not None
+            plan = compile_plan(schema._schema, prepared.document, prepared.operation)
+            self._plans[key] = plan
+            if len(self._plans) > self.documents.size:
+                self._plans.popitem(last=False)
+        if plan is None:
+            return None
+        try:
+            sql, params = plan.statement(call.variables)
+        except Unplannable:
+            return None
+        operation = prepared.operation
+        named = operation.name.value if operation and operation.name else "anonymous"
+        with tracing.span(f"GraphQL Query: {named}", {"graphql.operation.name": named}):
+            data = await self.plans.run(sql, params)
+        if data is None:
+            return None
+        graphql_record(call.scope)["plan"] = "compiled"
+        return b'{"data":%s,"extensions":{"cost":%d}}' % (data, call.cost)
 
     async def _resolve_persisted(self, query: Any, extensions: Any) -> Any:
         digest = persisted_hash(extensions)

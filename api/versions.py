@@ -64,7 +64,7 @@ class VersionClock:
         self._next: asyncio.Future[Versions] | None = None
         self._readers = [_Reader() for _ in range(self.READERS)]
         url = db.async_engine.url
-        self._dsn = (
+        self.dsn = (
             url.set(drivername="postgresql").render_as_string(hide_password=False)
             if url.get_backend_name() == "postgresql"
             else None
@@ -96,9 +96,9 @@ class VersionClock:
 
     async def _query(self, reader: _Reader) -> Versions:
         row: Any = None
-        if self._dsn is not None:
+        if self.dsn is not None:
             try:
-                row = await self._query_direct(reader, self._dsn)
+                row = await self._query_direct(reader, self.dsn)
             except (psycopg.Error, OSError) as exc:
                 log.warning("reading the data versions on their own connection: %s", exc)
                 await reader.close()

@@ -8,7 +8,8 @@ The real app is built by ``create_app`` and served by uvicorn with ``kopdes serv
 workers elsewhere). Added, outside ``/graphql`` so no middleware of the API treats it:
 
 * ``POST /__bench__/statements`` starts recording the SQL the app sends (an SQLAlchemy
-  ``before_cursor_execute`` listener on the app's engine, recording only while switched on),
+  ``before_cursor_execute`` listener on the app's engine and ``api.plans.STATEMENT_HOOKS`` for
+  compiled plans, recording only while switched on),
   ``DELETE`` stops and returns them with their parameters, and the connection checkouts
   that cost a pre-ping round trip each. The benchmark records one request of each scenario
   this way and prints the EXPLAIN ANALYZE of each statement. The app's code
@@ -76,6 +77,7 @@ def kopdes_app() -> Any:
     from sqlalchemy import event
 
     from api.app import create_app
+    from api.plans import STATEMENT_HOOKS
     from shared.config import get_settings
     from shared.logs import configure_logging
 
@@ -86,6 +88,10 @@ def kopdes_app() -> Any:
     recorder = StatementRecorder(pre_ping=bool(getattr(engine.pool, "_pre_ping", False)))
     event.listen(engine, "before_cursor_execute", recorder.before_cursor_execute)
     event.listen(engine, "checkout", recorder.checkout)
+    # Compiled plans (api.plans) run on connections of their own: recorded through its hook.
+    STATEMENT_HOOKS.append(
+        lambda sql, params: recorder.before_cursor_execute(None, None, sql, params, None, False)
+    )
     app.router.routes.append(
         Route("/__bench__/statements", recorder.endpoint, methods=["POST", "DELETE"])
     )

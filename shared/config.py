@@ -161,6 +161,13 @@ class Settings(BaseSettings):
         default=False,
         description="Rate-limit callers on the loopback address in the embedded runtime too",
     )
+    compiled_plans: bool = Field(
+        default=True,
+        description=(
+            "On PostgreSQL, answer the queries a compiled plan covers (cooperative profiles"
+            " and pages) with one statement that builds the JSON"
+        ),
+    )
     http_cache_max_age: int = Field(
         default=30,
         ge=0,

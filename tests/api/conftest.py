@@ -47,9 +47,16 @@ def statements(db: Any) -> Iterator[list[str]]:
         if "api_keys" not in statement:
             seen.append(statement)
 
+    def planned(statement: str, _params: Any) -> None:
+        seen.append(statement)
+
+    from api.plans import STATEMENT_HOOKS
+
     engine = db.async_engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
+    STATEMENT_HOOKS.append(planned)  # compiled plans run on connections of their own
     yield seen
+    STATEMENT_HOOKS.remove(planned)
     event.remove(engine, "before_cursor_execute", count)
 
 
