@@ -104,3 +104,24 @@ def test_exported_schema_file_is_current(repo_root: Any) -> None:
 
     exported = (repo_root / "schema.graphql").read_text(encoding="utf-8")
     assert exported == schema.as_str() + "\n", "run `kopdes schema export` (make schema)"
+
+
+async def test_graphql_answers_other_methods_and_bodies_as_the_router_does(
+    client: httpx.AsyncClient,
+) -> None:
+    # GET and JSON POST take the lean path's own way in (api.app.GraphQLFirst); the rest
+    # still get the router's answers, with the request id like any answer.
+    answered = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert answered.json()["data"] == {"__typename": "Query"}
+    assert answered.headers["x-request-id"]
+    put = await client.put("/graphql", json={"query": "{ __typename }"})
+    assert put.status_code == 405
+    assert set(put.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    assert put.headers["x-request-id"]
+    broken = await client.post(
+        "/graphql",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--x--\r\n",
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert broken.status_code == 400
+    assert broken.headers["x-request-id"]
