@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Text, case, cast, func, literal_column, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -79,6 +80,9 @@ MAX_PAIRS = 50
 # Statement templates kept per plan (one per shape: page size, region code length, cursor).
 SHAPES_PER_PLAN = 32
 PLAN_POOL_SIZE = 10
+# Seconds to wait for a connection of the plan's pool; after that, plans pause this long.
+CONNECT_WAIT = 5.0
+PAUSE_WHEN_UNREACHABLE = 10.0
 _DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 # Called with each plan statement and its parameters before it runs (the benchmark records
 # them for EXPLAIN ANALYZE, as it records the engine's through SQLAlchemy's events).
@@ -553,6 +557,7 @@ class PlanRunner:
         self._pool: AsyncConnectionPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Lock | None = None
+        self._paused_until = 0.0
 
     async def _connections(self) -> AsyncConnectionPool:
         loop = asyncio.get_running_loop()
@@ -572,19 +577,31 @@ class PlanRunner:
                     open=False,
                     name="kopdes-plans",
                 )
-                await pool.open(wait=True, timeout=10)
+                try:
+                    await pool.open(wait=True, timeout=CONNECT_WAIT)
+                except BaseException:
+                    await pool.close()
+                    raise
                 self._pool = pool
         return self._pool
 
     async def run(self, sql: str, params: dict[str, Any]) -> bytes | None:
         """The ``data`` JSON; None when the statement failed (the general path answers)."""
+        if time.monotonic() < self._paused_until:
+            return None
         for hook in STATEMENT_HOOKS:
             hook(sql, params)
         try:
             pool = await self._connections()
-            async with pool.connection() as conn:
+            async with pool.connection(timeout=CONNECT_WAIT) as conn:
                 cursor = await conn.execute(sql, params)
                 row = await cursor.fetchone()
+        except PoolTimeout as exc:
+            # No connection to be had: the general path answers (and meets the database with
+            # its own pool) for a while, rather than every request waiting here first.
+            self._paused_until = time.monotonic() + PAUSE_WHEN_UNREACHABLE
+            log.warning("compiled plans paused for %ss: %s", PAUSE_WHEN_UNREACHABLE, exc)
+            return None
         except (psycopg.Error, OSError, TimeoutError) as exc:
             log.warning("a compiled plan failed, answering on the general path: %s", exc)
             return None

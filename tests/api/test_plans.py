@@ -228,3 +228,28 @@ async def test_a_failed_statement_falls_back_to_the_general_path(
     assert any("compiled plan failed" in r.getMessage() for r in caplog.records)
     _, again, plan = await _ask(planned, caplog, query, variables)
     assert (again, plan) == (first, "compiled")
+
+
+async def test_an_unreachable_database_pauses_plans_instead_of_making_requests_wait(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No connection within CONNECT_WAIT: that request goes to the general path, and so do
+    the next ones at once, without waiting for a connection, until the pause is over."""
+    import socket
+    import time
+
+    from api import plans
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    runner = plans.PlanRunner(f"postgresql://postgres@127.0.0.1:{port}/none")
+    started = time.monotonic()
+    assert await runner.run("SELECT '{}'", {}) is None
+    waited = time.monotonic() - started
+    assert plans.CONNECT_WAIT - 0.5 <= waited < plans.CONNECT_WAIT + 5
+    assert any("compiled plans paused" in r.getMessage() for r in caplog.records)
+    started = time.monotonic()
+    assert await runner.run("SELECT '{}'", {}) is None
+    assert time.monotonic() - started < 0.05
+    await runner.close()

@@ -206,7 +206,14 @@ def test_a_job_that_starts_while_the_database_refuses_connections_succeeds_after
     admin = create_engine(
         url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
     )
-    env = kopdes_env(KOPDES_LOG_LEVEL="INFO", KOPDES_JOB_RETRY_MIN_BACKOFF_MS="1000")
+    # Dramatiq's backoffs (jittered): 1-2 s, 2-4 s, 2-4 s; the last retry comes at least 5 s
+    # after the first try, well after the 3 s the database refuses connections. (Under the
+    # suite's 1 s cap they are 0.5-1 s each: all three could fall inside the 3 s.)
+    env = kopdes_env(
+        KOPDES_LOG_LEVEL="INFO",
+        KOPDES_JOB_RETRY_MIN_BACKOFF_MS="1000",
+        KOPDES_JOB_RETRY_MAX_BACKOFF_MS="4000",
+    )
     with kopdes(["worker", "--processes", "1", "--threads", "1"], env, tmp_path / "w.log") as w:
         _wait_for_log(w, "Worker process is ready")
         with admin.connect() as conn:
