@@ -24,9 +24,9 @@ What a plan covers (anything else runs on the general path, answered as before):
 Fields that need the caller (the partner-scoped profile), dates (formatted by Python), the
 name search and other orders are not planned; nor is a statement that would compile a date
 in. Arguments the general path would refuse (a bad id, a page too large, a cursor not made
-here) are not planned either: the general path answers them with its errors. The values are the general path's values (``tests/api/test_plans.py``
-compares both paths' answers on the same data), in the same order; only the whitespace
-PostgreSQL writes differs.
+here) are not planned either: the general path answers them with its errors. The values are
+the general path's values (``tests/api/test_plans.py`` compares both paths' answers on the
+same data), in the same order; only the whitespace PostgreSQL writes differs.
 
 Only on PostgreSQL (SQLite runs the general path); ``KOPDES_COMPILED_PLANS=false`` turns it
 off. Statements run on a pool of the plan's own (autocommit, no liveness ping: a broken
