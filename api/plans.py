@@ -11,20 +11,22 @@ values and passes the text PostgreSQL returns through as the answer's ``data``.
 
 What a plan covers (anything else runs on the general path, answered as before):
 
-* root fields ``cooperative(id)`` and ``cooperatives(filter: {regionCode}, first, after)``
-  in id order, any number of them, with aliases and ``__typename``;
+* root fields ``cooperative(id)`` and ``cooperatives(filter, first, after)`` in id order,
+  filtered by region and by values from short lists (stage, scheme, kind, outlet type,
+  mockup, financing readiness; not the name ``search``), any number of them, with aliases
+  and ``__typename``;
 * on ``Cooperative``: its plain columns (``databaseId``, ``registryId``, ``name``, ``kind``,
   ``scheme``, ``stage``, ``isMockup``, ``version``), ``id`` and ``villages``; on ``Village``:
   ``id``, ``code``, ``name``, ``level``, ``kind``, ``customary``, ``retired``; the connection's
   ``totalCount``, ``pageInfo`` and ``edges { cursor node }``;
 * fragments and inline fragments on those types; no directives.
 
-Fields that need the caller (the partner-scoped profile), dates (formatted by Python), other
-filters and orders are not planned. Arguments the general path would refuse (a bad id, a
-page too large, a cursor not made here) are not planned either: the general path answers
-them with its errors. The values are the general path's values (``tests/api/test_plans.py``
-compares both paths' answers on the same data), in the same order; only the whitespace
-PostgreSQL writes differs.
+Fields that need the caller (the partner-scoped profile), dates (formatted by Python), the
+name search and other orders are not planned; nor is a statement that would compile a date
+in. Arguments the general path would refuse (a bad id, a page too large, a cursor not made
+here) are not planned either: the general path answers them with its errors. The values are
+the general path's values (``tests/api/test_plans.py`` compares both paths' answers on the
+same data), in the same order; only the whitespace PostgreSQL writes differs.
 
 Only on PostgreSQL (SQLite runs the general path); ``KOPDES_COMPILED_PLANS=false`` turns it
 off. Statements run on a pool of the plan's own (autocommit, no liveness ping: a broken
@@ -39,6 +41,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -303,6 +306,18 @@ def _region_sentinel(length: int, slot: int) -> str:
     return chr(1 + slot) + "~" * (length - 1)
 
 
+# Filters a plan takes (GraphQL name -> the domain filter's): all but the name search.
+_FILTERS = {
+    "regionCode": "region_code",
+    "stage": "stage",
+    "scheme": "scheme",
+    "kind": "kind",
+    "isMockup": "is_mockup",
+    "outletType": "outlet_type",
+    "financingReady": "financing_ready",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class _Root:
     """A root field of a plan: ``values`` reads its arguments (Unplannable: the general path
@@ -357,8 +372,14 @@ def _cooperatives_root(compiler: _Compiler, field: GraphQLField, node: FieldNode
 
     def values(args: dict[str, Any], index: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
         given = args.get("filter") or {}
-        if any(value is not None for name, value in given.items() if name != "regionCode"):
-            raise Unplannable("a filter other than regionCode")
+        if any(value is not None for name, value in given.items() if name not in _FILTERS):
+            raise Unplannable("a filter by name (its pattern is made from the value)")
+        # Values from short lists (enums, booleans) are part of the shape, compiled in.
+        finite = tuple(
+            (_FILTERS[name], value)
+            for name, value in sorted(given.items())
+            if name in _FILTERS and name != "regionCode" and value is not None
+        )
         if getattr(args.get("orderBy"), "value", None) != "id":
             raise Unplannable("an order other than id")
         try:
@@ -375,11 +396,11 @@ def _cooperatives_root(compiler: _Compiler, field: GraphQLField, node: FieldNode
             found["region"] = region
         if key is not None:
             found["after"] = key
-        return (size, len(region or ""), key is not None), found
+        return (size, len(region or ""), key is not None, finite), found
 
     def build(shape: tuple[Any, ...], sentinels: dict[str, Any], index: int) -> Any:
-        size, _region, has_after = shape
-        spec = queries.CooperativeFilter(region_code=sentinels.get("region"))
+        size, _region, has_after, finite = shape
+        spec = queries.CooperativeFilter(region_code=sentinels.get("region"), **dict(finite))
         after = [sentinels["after"]] if has_after else None
         read = queries.cooperative_page(spec, order="id", after=after, size=size, scope=None)
         page = read.statement.cte(f"p{index}")
@@ -517,6 +538,8 @@ class Plan:
             if isinstance(value, (int, str)) and value in expected:
                 slots[bind] = expected[value]
                 continue
+            if isinstance(value, date):  # "today" would be compiled in for good
+                raise Unplannable("a date in the statement")
             # A fixed value as the driver receives it (an enum member as its stored text).
             processor = expanded.processors.get(bind)
             fixed[bind] = processor(value) if processor is not None else value

@@ -55,6 +55,22 @@ PLANNED: list[tuple[str, dict[str, Any]]] = [
     (PAGE, {"region": "64.02", "first": 0}),
     (PAGE, {"region": "64.02"}),  # the default page size
     (PAGE, {"region": "64.02", "first": 7, "after": "{cursor}"}),
+    # Filters from short lists, compiled into the statement.
+    (
+        """{ cooperatives(first: 5, filter: {regionCode: "64", stage: legal_entity,
+        isMockup: false}) { totalCount edges { node { id stage isMockup } } } }""",
+        {},
+    ),
+    (
+        """{ cooperatives(first: 5, filter: {kind: kkmp, outletType: grocery}) {
+        totalCount pageInfo { hasNextPage } edges { node { name kind scheme } } } }""",
+        {},
+    ),
+    (
+        """{ cooperatives(first: 5, filter: {financingReady: false, regionCode: "64.71"}) {
+        totalCount edges { cursor } } }""",
+        {},
+    ),
 ]
 # The general path, planned or not: what a plan does not cover, and values it refuses.
 GENERAL: list[tuple[str, dict[str, Any]]] = [
@@ -63,6 +79,7 @@ GENERAL: list[tuple[str, dict[str, Any]]] = [
     ("query($id: ID!) { cooperative(id: $id) { name @include(if: true) } }", {"id": "{first}"}),
     ("{ cooperatives(first: 3, filter: {stage: registered}) { totalCount } }", {}),
     ("{ cooperatives(first: 3, orderBy: NAME) { edges { cursor } } }", {}),
+    ('{ cooperatives(first: 3, filter: {search: "Lempake"}) { totalCount } }', {}),
     ("{ cooperatives(first: 1) { totalCount } regions(level: PROVINCE) { code } }", {}),
     (PROFILE, {"id": "not-an-id"}),  # BAD_USER_INPUT
     (PROFILE, {"id": "UmVnaW9uOjY0"}),  # Region:64, not a cooperative's id
@@ -165,6 +182,9 @@ async def test_a_plan_answers_what_the_general_path_answers(
     assert connection["pageInfo"]["hasNextPage"] is True
     _, profile, _ = await _ask(planned, caplog, PROFILE, {"id": demo["merger"]})
     assert len(profile["data"]["cooperative"]["villages"]) == 2
+    for filtered, _variables in PLANNED[-3:]:
+        _, answer, _ = await _ask(planned, caplog, filtered, {})
+        assert answer["data"]["cooperatives"]["totalCount"] > 0, filtered
     _, refused, _ = await _ask(planned, caplog, PROFILE, {"id": "not-an-id"})
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
