@@ -27,7 +27,10 @@ def test_only_the_sha256_of_the_token_is_stored(db: Any) -> None:
         row = conn.execute(text("SELECT * FROM api_keys WHERE id = :id"), {"id": key_id}).one()
         audit_rows = conn.execute(text("SELECT * FROM audit_log")).all()
     assert row.secret_hash == hashlib.sha256(token.encode()).hexdigest()
-    secret = token.rsplit("_", 1)[1]
+    # kdp_<prefix>_<secret>: the secret is url-safe base64 and may itself contain "_", so it
+    # is everything after the second underscore (the prefix has none), not after the last.
+    secret = token.split("_", 2)[2]
+    assert len(secret) == 43
     everything = json.dumps([list(row), *[list(a) for a in audit_rows]], default=str)
     assert secret not in everything
     assert token.startswith(f"kdp_{row.prefix}_")
