@@ -73,6 +73,14 @@ class Proc:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_output(self, text: str, timeout: float = 120) -> None:
+        """Wait until the process has written ``text`` (a loaded machine starts one slowly)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            assert self.popen.poll() is None, f"exited ({self.popen.returncode}): {self.output()}"
+            assert time.monotonic() < deadline, f"no {text!r} within {timeout}s: {self.output()}"
+            time.sleep(0.1)
+
 
 @contextmanager
 def kopdes(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -215,7 +214,7 @@ def test_a_job_that_starts_while_the_database_refuses_connections_succeeds_after
         KOPDES_JOB_RETRY_MAX_BACKOFF_MS="4000",
     )
     with kopdes(["worker", "--processes", "1", "--threads", "1"], env, tmp_path / "w.log") as w:
-        _wait_for_log(w, "Worker process is ready")
+        w.wait_for_output("Worker process is ready")
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
             try:
@@ -238,13 +237,6 @@ def test_a_job_that_starts_while_the_database_refuses_connections_succeeds_after
     assert "not currently accepting connections" in log
     assert finished.status == JobStatus.succeeded, (finished.message, log)
     assert finished.attempts == 1  # the refused tries never claimed it
-
-
-def _wait_for_log(proc: Any, text_: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while text_ not in proc.output():
-        assert time.monotonic() < deadline, proc.output()
-        time.sleep(0.1)
 
 
 @needs_postgres

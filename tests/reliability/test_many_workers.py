@@ -34,11 +34,16 @@ def test_two_worker_processes_share_a_queue_and_run_each_job_once(
         path = tmp_path / f"registry-{i}.csv"
         path.write_text(f"{header}\n{row}\n")
         files.append(path)
-    env = kopdes_env()
+    # INFO: Dramatiq says when a worker process consumes ("ready for action").
+    env = kopdes_env(KOPDES_LOG_LEVEL="INFO")
     with (
         kopdes(["worker", "--processes", "1", "--threads", "2"], env, tmp_path / "a.log") as a,
         kopdes(["worker", "--processes", "1", "--threads", "2"], env, tmp_path / "b.log") as b,
     ):
+        # Both consume before the first job is sent: on a loaded machine one process can take
+        # seconds longer to start, and the other would have run all sixteen jobs by then.
+        for worker in (a, b):
+            worker.wait_for_output("Worker process is ready")
         ids = [start_cooperative_import(db, path, Actor("test")).id for path in files]
         for job_id in ids:
             # The same message again, as a redelivery would send it: still one run.
