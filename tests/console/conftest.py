@@ -30,6 +30,10 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 REPO = Path(__file__).resolve().parent.parent.parent
+# How long an action or an `expect` waits for the page. Playwright's `expect` does not follow
+# the context's default timeout: it keeps its own 5 s, which a loaded 2-core machine misses
+# while the server answers a query, so both are set.
+WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +62,9 @@ def browser() -> Iterator[Any]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
@@ -161,7 +166,7 @@ def visit(browser: Any, console: ConsoleServer) -> Iterator[Callable[..., Visit]
 
     def open_visit(width: int = 1280, height: int = 900) -> Visit:
         context = browser.new_context(viewport={"width": width, "height": height}, locale="id-ID")
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(WAIT_MS)
         recorder = Recorder(origin=console.base)
         page = context.new_page()
         _watch(page, recorder)

@@ -284,6 +284,10 @@ def test_the_console_works_with_the_keyboard_alone(visit: Visitor) -> None:
     page.keyboard.press("Enter")
     expect(heading).to_have_text("National coverage")
     expect(heading).to_be_focused()
+    # The heading takes the focus at once; the sort buttons come with the provinces table,
+    # once the view's query has answered. Tabbing on before that runs off the page (a loaded
+    # server answers late): wait for the table as a reader would.
+    expect(page.get_by_role("table", name=re.compile(r"^\d+ provinces"))).to_be_visible()
     sort = tab_to(lambda f: f["text"].startswith("Coverage") and f["tag"] == "BUTTON")
     assert sort["tag"] == "BUTTON"
     page.keyboard.press("Enter")
