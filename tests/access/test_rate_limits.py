@@ -42,6 +42,19 @@ async def test_memory_limiter_allows_a_burst_then_paces() -> None:
     assert [(await limiter.hit("a", rate)).allowed for _ in range(6)] == [True] * 5 + [False]
 
 
+@pytest.mark.parametrize("reading", [4090.1, 8170.7, 1000.0])
+async def test_a_full_budget_of_one_a_period_allows_the_first_request(reading: float) -> None:
+    # At these readings now + 60 crosses a power of two and rounds: (now + 60) - 60 > now.
+    clock = FakeClock()
+    clock.now = reading
+    limiter = MemoryRateLimiter(clock=clock)
+    rate = Rate(count=1, period=60.0)
+    first, second = [await limiter.hit("a", rate) for _ in range(2)]
+    assert (first.allowed, first.remaining, first.reset_after) == (True, 0, 60.0)
+    assert not second.allowed
+    assert second.retry_after == pytest.approx(60.0)
+
+
 @pytest.fixture
 async def redis_limiter() -> AsyncIterator[RedisRateLimiter]:
     assert TEST_REDIS_URL is not None
