@@ -146,6 +146,24 @@ async def test_keys_have_their_own_budgets_apart_from_the_address(db: Any) -> No
             assert codes == [200, 200, 429]
 
 
+async def test_a_key_given_a_reused_id_does_not_inherit_the_old_keys_budget(db: Any) -> None:
+    from tests.support import truncate_all
+
+    old_id, old = issue(db, Role.partner, name="old")
+    async with app_client(**_limited(partner="1/minute")) as client:
+        codes = [
+            (await client.post("/graphql", json=QUERY, headers=bearer(old))).status_code
+            for _ in range(2)
+        ]
+        assert codes == [200, 429]
+        truncate_all(db)  # as a reset or restored database does: ids start again
+        new_id, new = issue(db, Role.partner, name="new")
+        assert new_id == old_id
+        answer = await client.post("/graphql", json=QUERY, headers=bearer(new))
+    assert answer.status_code == 200
+    assert answer.headers["ratelimit-remaining"] == "0"
+
+
 async def test_bad_keys_spend_the_address_budget(db: Any) -> None:
     bad = {"Authorization": "Bearer kdp_aaaaaaaaaaaa_" + "A" * 43}
     async with app_client(**_limited(anonymous="2/minute")) as client:
