@@ -294,18 +294,9 @@ def _cooperative(compiler: _Compiler, node: FieldNode, source: Source) -> Column
 
 # --- root fields ------------------------------------------------------------------------
 
-# Values a template is built with, found again among its bind parameters by value.
-_INT_SENTINEL = -7_000_000_000_000
-# A region filter's statement and count depend on the code's length (province, regency,
-# district, else a village by code): the length is part of the shape. Longer codes than any
-# official one go to the general path (a shape each would cost a compilation each).
+# Longer region codes than any official one go to the general path: the code's length is part
+# of the shape (it decides the statement), and a shape each would cost a compilation each.
 MAX_CODE = 13
-
-
-def _region_sentinel(length: int, slot: int) -> str:
-    return chr(1 + slot) + "~" * (length - 1)
-
-
 # Filters a plan takes (GraphQL name -> the domain filter's): all but the name search.
 _FILTERS = {
     "regionCode": "region_code",
@@ -318,6 +309,16 @@ _FILTERS = {
 }
 
 
+def _sentinel_like(value: Any, slot: int) -> Any:
+    """A value of the same type and length as ``value`` that no statement holds otherwise:
+    found again among the compiled statement's parameters by value."""
+    if isinstance(value, str):
+        return chr(1 + slot) + "~" * (len(value) - 1)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -7_000_000_000_000 - slot
+    raise Unplannable(f"a {type(value).__name__} value")
+
+
 @dataclass(frozen=True, slots=True)
 class _Root:
     """A root field of a plan: ``values`` reads its arguments (Unplannable: the general path
@@ -327,7 +328,7 @@ class _Root:
     field: GraphQLField
     node: FieldNode
     build: Callable[[tuple[Any, ...], dict[str, Any], int], ColumnElement[Any]]
-    values: Callable[[dict[str, Any], int], tuple[tuple[Any, ...], dict[str, Any]]]
+    values: Callable[[dict[str, Any]], tuple[tuple[Any, ...], dict[str, Any]]]
 
 
 def _cooperative_root(compiler: _Compiler, field: GraphQLField, node: FieldNode) -> _Root:
@@ -335,7 +336,7 @@ def _cooperative_root(compiler: _Compiler, field: GraphQLField, node: FieldNode)
     probe = queries.cooperatives_by_id([0], None).statement.subquery("c")
     _cooperative(compiler, node, _columns(probe))
 
-    def values(args: dict[str, Any], index: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def values(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         try:
             number = int_id(args["id"], "Cooperative")
         except Exception as exc:  # the general path answers it with its error
@@ -370,7 +371,7 @@ def _cooperatives_root(compiler: _Compiler, field: GraphQLField, node: FieldNode
         elif part.name.value not in ("totalCount", "__typename"):
             raise Unplannable(f"{connection.name}.{part.name.value}")
 
-    def values(args: dict[str, Any], index: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def values(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         given = args.get("filter") or {}
         if any(value is not None for name, value in given.items() if name not in _FILTERS):
             raise Unplannable("a filter by name (its pattern is made from the value)")
@@ -486,7 +487,7 @@ class Plan:
         self.schema = schema
         self.operation = operation
         self.roots = roots
-        self.templates: OrderedDict[tuple[Any, ...], _Template] = OrderedDict()
+        self.templates: OrderedDict[tuple[Any, ...], _Template | None] = OrderedDict()
 
     def statement(self, variables: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         """The SQL and its parameters for these variables; Unplannable when the general path
@@ -497,37 +498,40 @@ class Plan:
             raise Unplannable("variables")
         shape: list[Any] = []
         values: list[dict[str, Any]] = []
-        for index, root in enumerate(self.roots):
+        for root in self.roots:
             arguments = get_argument_values(root.field, root.node, coerced)
-            part, found = root.values(arguments, index)
+            part, found = root.values(arguments)
             shape.append((part, tuple(sorted(found))))
             values.append(found)
         key = tuple(shape)
-        template = self.templates.get(key)
-        if template is None:
-            template = self._template(key)
+        if key in self.templates:
+            template = self.templates[key]
+        else:
+            try:
+                template = self._template(key, values)
+            except Unplannable:
+                template = None  # remembered: not tried again for this shape
             self.templates[key] = template
             if len(self.templates) > SHAPES_PER_PLAN:
                 self.templates.popitem(last=False)
+        if template is None:
+            raise Unplannable("a shape without a template")
         params = dict(template.fixed)
         for bind, (index, name) in template.slots.items():
             params[bind] = values[index][name]
         return template.sql, params
 
-    def _template(self, key: tuple[Any, ...]) -> _Template:
-        sentinels: list[dict[str, Any]] = []
+    def _template(self, key: tuple[Any, ...], values: list[dict[str, Any]]) -> _Template:
+        """The statement of a shape, built with a sentinel in place of each value (the same
+        type and length: a region code's length decides its statement); the parameters that
+        hold the sentinels are the request's slots, the others are fixed."""
         expected: dict[Any, tuple[int, str]] = {}
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for index, (root, (part, names)) in enumerate(zip(self.roots, key, strict=True)):
             chosen: dict[str, Any] = {}
-            for position, name in enumerate(names):
-                if name == "region":
-                    value: Any = _region_sentinel(part[1], index * 4 + position)
-                else:
-                    value = _INT_SENTINEL - index * 100 - position
-                chosen[name] = value
-                expected[value] = (index, name)
-            sentinels.append(chosen)
+            for name in names:
+                chosen[name] = _sentinel_like(values[index][name], len(expected))
+                expected[chosen[name]] = (index, name)
             pairs.append((root.key, root.build(part, chosen, index)))
         statement = select(cast(_object(pairs), Text))
         # Expanded: an IN list's parameters rendered one by one, as the driver sees them.
