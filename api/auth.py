@@ -152,8 +152,11 @@ class AccessMiddleware:
                 if not await self._refused(scope, send):
                     await self._unauthenticated(scope, send, exc.reason)
                 return
+        # A key's budget goes by its prefix, unique and never handed to another key, not by
+        # its row id: a database reset or restored under the same Redis namespace gives the
+        # ids to new keys, which would inherit the spent counters of old ones.
         bucket = (
-            f"key:{principal.api_key_id}"
+            f"key:{principal.key_prefix}"
             if principal.api_key_id is not None
             else f"addr:{client_address(scope)}"
         )

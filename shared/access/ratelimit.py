@@ -57,14 +57,20 @@ class RateLimiter(Protocol):
 
 
 def _gcra(stored_tat: float | None, now: float, rate: Rate) -> tuple[Decision, float | None]:
-    """The decision and the new arrival time to store (None: store nothing)."""
+    """The decision and the new arrival time to store (None: store nothing).
+
+    The test compares how far the arrival time runs ahead of now (exactly 0 for a client with
+    a full budget) with the burst allowance, never ``now`` with ``tat + interval - period``:
+    that sum rounds (``(now + 60) - 60`` can exceed ``now`` when ``now + 60`` crosses a power
+    of two), which refused the very first request of a one-a-period limit now and then.
+    """
     tat = max(stored_tat if stored_tat is not None else now, now)
-    new_tat = tat + rate.interval
-    allow_at = new_tat - rate.period
-    if now < allow_at:
-        return Decision(False, rate.count, 0, allow_at - now, tat - now), None
-    remaining = int((rate.period - (new_tat - now)) / rate.interval + 1e-9)
-    return Decision(True, rate.count, remaining, 0.0, new_tat - now), new_tat
+    ahead = tat - now
+    allowance = rate.period - rate.interval
+    if ahead > allowance:
+        return Decision(False, rate.count, 0, ahead - allowance, ahead), None
+    remaining = int((allowance - ahead) / rate.interval + 1e-9)
+    return Decision(True, rate.count, remaining, 0.0, ahead + rate.interval), tat + rate.interval
 
 
 class MemoryRateLimiter:
@@ -94,7 +100,7 @@ class MemoryRateLimiter:
 
 
 # Redis's own clock, so API processes on different hosts agree. Floats travel as strings
-# because Lua numbers returned to Redis are truncated to integers.
+# because Lua numbers returned to Redis are truncated to integers. The same test as _gcra.
 _GCRA_SCRIPT = """
 local period = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -102,14 +108,14 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - period
-if now < allow_at then
-  return {0, tostring(allow_at - now), 0, tostring(tat - now)}
+local ahead = tat - now
+local allowance = period - interval
+if ahead > allowance then
+  return {0, tostring(ahead - allowance), 0, tostring(ahead)}
 end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000))
-return {1, '0', math.floor((period - (new_tat - now)) / interval + 0.000000001),
-        tostring(new_tat - now)}
+redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil((ahead + interval) * 1000))
+return {1, '0', math.floor((allowance - ahead) / interval + 0.000000001),
+        tostring(ahead + interval)}
 """
 
 

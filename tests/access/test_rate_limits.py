@@ -42,6 +42,19 @@ async def test_memory_limiter_allows_a_burst_then_paces() -> None:
     assert [(await limiter.hit("a", rate)).allowed for _ in range(6)] == [True] * 5 + [False]
 
 
+@pytest.mark.parametrize("reading", [4090.1, 8170.7, 1000.0])
+async def test_a_full_budget_of_one_a_period_allows_the_first_request(reading: float) -> None:
+    # At these readings now + 60 crosses a power of two and rounds: (now + 60) - 60 > now.
+    clock = FakeClock()
+    clock.now = reading
+    limiter = MemoryRateLimiter(clock=clock)
+    rate = Rate(count=1, period=60.0)
+    first, second = [await limiter.hit("a", rate) for _ in range(2)]
+    assert (first.allowed, first.remaining, first.reset_after) == (True, 0, 60.0)
+    assert not second.allowed
+    assert second.retry_after == pytest.approx(60.0)
+
+
 @pytest.fixture
 async def redis_limiter() -> AsyncIterator[RedisRateLimiter]:
     assert TEST_REDIS_URL is not None
@@ -131,6 +144,24 @@ async def test_keys_have_their_own_budgets_apart_from_the_address(db: Any) -> No
                 for _ in range(3)
             ]
             assert codes == [200, 200, 429]
+
+
+async def test_a_key_given_a_reused_id_does_not_inherit_the_old_keys_budget(db: Any) -> None:
+    from tests.support import truncate_all
+
+    old_id, old = issue(db, Role.partner, name="old")
+    async with app_client(**_limited(partner="1/minute")) as client:
+        codes = [
+            (await client.post("/graphql", json=QUERY, headers=bearer(old))).status_code
+            for _ in range(2)
+        ]
+        assert codes == [200, 429]
+        truncate_all(db)  # as a reset or restored database does: ids start again
+        new_id, new = issue(db, Role.partner, name="new")
+        assert new_id == old_id
+        answer = await client.post("/graphql", json=QUERY, headers=bearer(new))
+    assert answer.status_code == 200
+    assert answer.headers["ratelimit-remaining"] == "0"
 
 
 async def test_bad_keys_spend_the_address_budget(db: Any) -> None:
