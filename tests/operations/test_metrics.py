@@ -4,6 +4,7 @@ summed across API processes; on a port of their own when configured."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,9 @@ def test_two_api_processes_are_summed_on_the_metrics_port(db: Any, tmp_path: Pat
         with kopdes(args, env, tmp_path / "api.log"):
             wait_http(f"http://127.0.0.1:{port}/healthz")
             wait_http(f"http://127.0.0.1:{metrics_port}/metrics")
+            # /healthz answers once one process is up; on a loaded machine the other may start
+            # seconds later and would take none of the requests.
+            _wait_for_started_processes(tmp_path / "api.log", 2)
             for _ in range(requests):
                 # A connection each, so that both processes take some.
                 answer = httpx.post(
@@ -152,3 +156,19 @@ def test_two_api_processes_are_summed_on_the_metrics_port(db: Any, tmp_path: Pat
     op = {"operation": "Summed", "type": "query"}
     assert value(scraped, "kopdes_graphql_operations_total", **op) == requests
     assert value(scraped, "kopdes_graphql_operation_duration_seconds_count", **op) == requests
+
+
+def _wait_for_started_processes(log: Path, count: int, timeout: float = 120) -> None:
+    """Until ``count`` uvicorn processes have logged that their application started."""
+    deadline = time.monotonic() + timeout
+    while True:
+        started = {
+            record["pid"]
+            for line in log.read_text().splitlines()
+            if line.startswith("{")
+            and (record := json.loads(line)).get("message") == "Application startup complete."
+        }
+        if len(started) >= count:
+            return
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
