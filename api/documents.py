@@ -31,6 +31,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from api.guards import _LIMIT_RULES, CACHED_DOCUMENTS, MAX_TOKENS, operation_cost
+from api.plans import Plan, compile_plan
 from api.schema import schema
 from shared.config import Settings
 
@@ -73,6 +74,8 @@ class Prepared:
     static: bool = False
     # The cost when no page size comes from a variable (then it is the same every time).
     fixed_cost: int | None = None
+    # A query PostgreSQL answers whole (api.plans), when plans are on.
+    plan: Plan | None = None
 
     @property
     def is_query(self) -> bool:
@@ -121,6 +124,7 @@ class DocumentCache:
         if not settings.introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
         self.rules = tuple(rules)
+        self.plans = settings.compiled_plans and not settings.is_sqlite
 
     def get(self, query: str, operation_name: str | None) -> Prepared:
         key = (query, operation_name)
@@ -156,11 +160,15 @@ class DocumentCache:
             isinstance(s, FieldNode) and s.name.value == "__typename" and not s.directives
             for s in operation.selection_set.selections
         )
+        cacheable = _cacheable(operation)
+        # Cached answers are served from memory: plans are for the others.
+        planned = self.plans and not cacheable and operation.operation == OperationType.QUERY
         return Prepared(
             digest,
             document,
             operation=operation,
-            cacheable=_cacheable(operation),
+            cacheable=cacheable,
             static=static,
             fixed_cost=fixed,
+            plan=compile_plan(schema._schema, document, operation) if planned else None,
         )

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from inspect import isawaitable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,7 +49,7 @@ from api.http import GRAPHQL_RESPONSE_JSON, JSON, has_nul, wants_graphql_respons
 from api.loaders import Versions
 from api.persisted import MISMATCH, NOT_FOUND, PersistedQueries, PersistedQueryError
 from api.persisted import requested_hash as persisted_hash
-from api.plans import Plan, PlanRunner, Unplannable, compile_plan
+from api.plans import PlanRunner, Unplannable
 from api.schema import schema
 from api.scope import headers_of
 from api.versions import VersionClock
@@ -190,7 +189,6 @@ class LeanGraphQL:
         self._computing: dict[tuple[Any, ...], asyncio.Future[Answer | None]] = {}
         dsn = self.clock.dsn  # PostgreSQL only
         self.plans = PlanRunner(dsn) if dsn is not None and settings.compiled_plans else None
-        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
 
     async def close(self) -> None:
         await self.persisted.close()
@@ -275,31 +273,20 @@ class LeanGraphQL:
         if refusal is not None:
             return self._refusal(media, [refusal], call.cost, record=record)
         if not prepared.cacheable:
+            uncached = [(b"content-type", media), (b"cache-control", _NO_STORE)]
             planned = await self._planned(call)
             if planned is not None:
-                plain = [(b"content-type", media), (b"cache-control", _NO_STORE)]
-                return Reply(200, planned, plain)
+                return Reply(200, planned, uncached)
             body, status, _failed = await self._run(call)
-            return Reply(status, body, [(b"content-type", media), (b"cache-control", _NO_STORE)])
+            return Reply(status, body, uncached)
         return await self._cached(call, headers)
 
     async def _planned(self, call: _Call) -> bytes | None:
         """The answer by the document's compiled plan; None when it has none, or these
         values (or the database) send it to the general path."""
-        if self.plans is None:
-            return None
         prepared = call.prepared
-        key = (prepared.query_hash, call.name)
-        if key in self._plans:
-            plan = self._plans[key]
-        else:
-            assert prepared.document is not None
-            assert prepared.operation is not None
-            plan = compile_plan(schema._schema, prepared.document, prepared.operation)
-            self._plans[key] = plan
-            if len(self._plans) > self.documents.size:
-                self._plans.popitem(last=False)
-        if plan is None:
+        plan = prepared.plan
+        if self.plans is None or plan is None:
             return None
         try:
             sql, params = plan.statement(call.variables)

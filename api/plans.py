@@ -63,10 +63,23 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from sqlalchemy import Text, case, cast, func, literal_column, select, true
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -319,6 +332,21 @@ def _sentinel_like(value: Any, slot: int) -> Any:
     raise Unplannable(f"a {type(value).__name__} value")
 
 
+def _with_values(statement: Select[Any], values: dict[str, Any]) -> Select[Any]:
+    """The statement with its named bind parameters holding these values, each under a name of
+    its own (two roots of one document bind an id each)."""
+
+    def bound(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
+        if isinstance(element, BindParameter) and element.key in values:
+            value = values[element.key]
+            return bindparam(None, value, element.type, expanding=element.expanding, unique=True)
+        return None
+
+    replaced = replacement_traverse(statement, {}, bound)
+    assert isinstance(replaced, Select)
+    return replaced
+
+
 @dataclass(frozen=True, slots=True)
 class _Root:
     """A root field of a plan: ``values`` reads its arguments (Unplannable: the general path
@@ -332,10 +360,6 @@ class _Root:
 
 
 def _cooperative_root(compiler: _Compiler, field: GraphQLField, node: FieldNode) -> _Root:
-    # Compiled once now: a selection it cannot plan is known before any request.
-    probe = queries.cooperatives_by_id([0], None).statement.subquery("c")
-    _cooperative(compiler, node, _columns(probe))
-
     def values(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         try:
             number = int_id(args["id"], "Cooperative")
@@ -345,10 +369,10 @@ def _cooperative_root(compiler: _Compiler, field: GraphQLField, node: FieldNode)
 
     def build(_shape: tuple[Any, ...], sentinels: dict[str, Any], index: int) -> Any:
         read = queries.cooperatives_by_id([sentinels["id"]], None)
-        # Unique names: two such roots in one document bind an id each.
-        rows = read.statement.unique_params(**(read.params or {})).subquery(f"c{index}")
+        rows = _with_values(read.statement, read.params or {}).subquery(f"c{index}")
         return select(_cooperative(compiler, node, _columns(rows))).scalar_subquery()
 
+    build((), {"id": 0}, 0)  # a selection it cannot plan is known now, not per request
     return _Root(_key_of(node), field, node, build, values)
 
 
@@ -357,19 +381,6 @@ def _cooperatives_root(compiler: _Compiler, field: GraphQLField, node: FieldNode
     assert isinstance(connection, GraphQLObjectType)
     edge = get_named_type(connection.fields["edges"].type)
     assert isinstance(edge, GraphQLObjectType)
-    probe = queries.cooperatives_by_id([0], None).statement.subquery("c")
-    selected = compiler.fields(node.selection_set, connection.name)
-    for part in selected:
-        if part.name.value == "edges":
-            for inner in compiler.fields(part.selection_set, edge.name):
-                if inner.name.value == "node":
-                    _cooperative(compiler, inner, _columns(probe))
-                elif inner.name.value not in ("cursor", "__typename"):
-                    raise Unplannable(f"{edge.name}.{inner.name.value}")
-        elif part.name.value == "pageInfo":
-            compiler.fields(part.selection_set, "PageInfo")
-        elif part.name.value not in ("totalCount", "__typename"):
-            raise Unplannable(f"{connection.name}.{part.name.value}")
 
     def values(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         given = args.get("filter") or {}
@@ -404,62 +415,37 @@ def _cooperatives_root(compiler: _Compiler, field: GraphQLField, node: FieldNode
         spec = queries.CooperativeFilter(region_code=sentinels.get("region"), **dict(finite))
         after = [sentinels["after"]] if has_after else None
         read = queries.cooperative_page(spec, order="id", after=after, size=size, scope=None)
-        page = read.statement.cte(f"p{index}")
+        page = read.statement.cte(f"p{index}")  # up to size + 1 rows: one more tells
         shown = select(page).order_by(page.c.id).limit(size).cte(f"s{index}")
-        pairs: list[tuple[str, ColumnElement[Any]]] = []
-        for part in selected:
-            name = part.name.value
-            if name == "__typename":
-                value: ColumnElement[Any] = literal_column(f"'{connection.name}'")
-            elif name == "totalCount":
-                value = queries.cooperative_count(spec).statement.scalar_subquery()
-            elif name == "pageInfo":
-                value = _page_info(compiler, part, page, shown, size, has_after)
-            else:
-                value = _edges(compiler, part, edge.name, shown)
-            pairs.append((_key_of(part), value))
-        return _object(pairs)
+        # api.pagination.connection_of: more rows than the page holds follow; a previous page
+        # when ``after`` was given; the first and last item's cursors.
+        page_info: dict[str, Special] = {
+            "hasNextPage": lambda *_: (
+                select(func.count()).select_from(page).scalar_subquery() > size
+            ),
+            "hasPreviousPage": lambda *_: true() if has_after else false(),
+            "startCursor": lambda *_: select(_id_cursor(func.min(shown.c.id))).scalar_subquery(),
+            "endCursor": lambda *_: select(_id_cursor(func.max(shown.c.id))).scalar_subquery(),
+        }
+        item: dict[str, Special] = {
+            "cursor": lambda *_: _id_cursor(shown.c.id),
+            "node": lambda c, n, _s: _cooperative(c, n, _columns(shown)),
+        }
 
+        def edges(c: _Compiler, n: FieldNode, _s: Source) -> ColumnElement[Any]:
+            one = _object_of(c, edge.name, n.selection_set, {}, item)
+            items = select(func.json_agg(aggregate_order_by(one, shown.c.id))).scalar_subquery()
+            return func.coalesce(items, literal_column("'[]'::json"))
+
+        fields: dict[str, Special] = {
+            "totalCount": lambda *_: queries.cooperative_count(spec).statement.scalar_subquery(),
+            "pageInfo": lambda c, n, _s: _object_of(c, "PageInfo", n.selection_set, {}, page_info),
+            "edges": edges,
+        }
+        return _object_of(compiler, connection.name, node.selection_set, {}, fields)
+
+    build((1, 0, False, ()), {}, 0)  # a selection it cannot plan is known now
     return _Root(_key_of(node), field, node, build, values)
-
-
-def _page_info(
-    compiler: _Compiler, node: FieldNode, page: Any, shown: Any, size: int, has_after: bool
-) -> ColumnElement[Any]:
-    """``api.pagination.connection_of``'s page info: more rows than the page holds follow;
-    a previous page when ``after`` was given; the first and last item's cursors."""
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for part in compiler.fields(node.selection_set, "PageInfo"):
-        name = part.name.value
-        if name == "__typename":
-            value: ColumnElement[Any] = literal_column("'PageInfo'")
-        elif name == "hasNextPage":
-            value = select(func.count()).select_from(page).scalar_subquery() > size
-        elif name == "hasPreviousPage":
-            value = true() if has_after else literal_column("false")
-        elif name == "startCursor":
-            value = select(_id_cursor(func.min(shown.c.id))).scalar_subquery()
-        elif name == "endCursor":
-            value = select(_id_cursor(func.max(shown.c.id))).scalar_subquery()
-        else:
-            raise Unplannable(f"PageInfo.{name}")
-        pairs.append((_key_of(part), value))
-    return _object(pairs)
-
-
-def _edges(compiler: _Compiler, node: FieldNode, edge: str, shown: Any) -> ColumnElement[Any]:
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for part in compiler.fields(node.selection_set, edge):
-        name = part.name.value
-        if name == "__typename":
-            value: ColumnElement[Any] = literal_column(f"'{edge}'")
-        elif name == "cursor":
-            value = _id_cursor(shown.c.id)
-        else:
-            value = _cooperative(compiler, part, _columns(shown))
-        pairs.append((_key_of(part), value))
-    items = select(func.json_agg(aggregate_order_by(_object(pairs), shown.c.id))).scalar_subquery()
-    return func.coalesce(items, literal_column("'[]'::json"))
 
 
 _ROOTS: dict[str, Callable[[_Compiler, GraphQLField, FieldNode], _Root]] = {
