@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,3 +107,12 @@ def village_links(db: Database) -> list[tuple[str, str]]:
             .order_by(Cooperative.registry_id, Region.code)
         )
         return [(rid or "", code) for rid, code in rows]
+
+
+def edition_zip(folder: Path) -> bytes:
+    """An edition's four per-level CSV files as one ZIP, as an operator uploads it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("provinces.csv", "regencies.csv", "districts.csv", "villages.csv"):
+            archive.write(folder / name, name)
+    return buffer.getvalue()

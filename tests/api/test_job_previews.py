@@ -10,8 +10,8 @@ import httpx
 from shared.models import Role
 from tests.access.support import bearer, issue
 from tests.api.support import Keys
-from tests.api.test_jobs import START_VILLAGES, _edition_zip, _upload
-from tests.support import gql, wait_for_job
+from tests.api.test_jobs import START_VILLAGES, _upload
+from tests.support import edition_zip, gql, wait_for_job
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "wilayah"
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "docs" / "examples"
@@ -29,7 +29,7 @@ async def _dry_run_of_2022(client: httpx.AsyncClient, keys: Keys) -> dict[str, A
         client,
         START_VILLAGES.replace("job { id", "job { databaseId id"),
         {"edition": {"label": "2022"}, "dryRun": True},
-        _edition_zip(DATA / "2022-64"),
+        edition_zip(DATA / "2022-64"),
         "kaltim-2022.zip",
         keys.headers("operations"),
     )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,7 @@ from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
 from tests.api.support import Keys, make_keys
-from tests.support import gql, wait_for_job
+from tests.support import edition_zip, gql, wait_for_job
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "wilayah"
 
@@ -24,14 +22,6 @@ mutation($file: Upload!, $edition: EditionInput!, $dryRun: Boolean!) {
     userErrors { code field message }
   }
 }"""
-
-
-def _edition_zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ("provinces.csv", "regencies.csv", "districts.csv", "villages.csv"):
-            archive.write(folder / name, name)
-    return buffer.getvalue()
 
 
 async def _upload(
@@ -68,7 +58,7 @@ async def test_village_upload_queues_an_import_that_streams_progress_over_websoc
         client,
         START_VILLAGES,
         {"edition": {"label": "2025"}, "dryRun": False},
-        _edition_zip(DATA / "2025-64"),
+        edition_zip(DATA / "2025-64"),
         "wilayah-2025-64.zip",
         operations,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from shared.files import store as file_store
 from shared.jobs.store import create_job
 from shared.models import FileChunk, JobKind, JobStatus, StoredFile, utcnow
 from tests.reliability.processes import free_port, kopdes, kopdes_env, wait_http
-from tests.support import needs_postgres, needs_redis, wait_for_job
+from tests.support import edition_zip, needs_postgres, needs_redis, wait_for_job
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "wilayah"
 
@@ -185,7 +184,7 @@ def test_an_api_and_a_worker_with_no_folder_in_common_complete_an_upload_import(
                 "operations": json.dumps({"query": query, "variables": {"file": None}}),
                 "map": json.dumps({"0": ["variables.file"]}),
             },
-            files={"0": ("wilayah-64.zip", _edition_zip(DATA / "2025-64"))},
+            files={"0": ("wilayah-64.zip", edition_zip(DATA / "2025-64"))},
             headers=bearer(token(db)),
             timeout=30,
         )
@@ -201,14 +200,6 @@ def test_an_api_and_a_worker_with_no_folder_in_common_complete_an_upload_import(
     assert job.worker_id.split(":")[1] != str(api.popen.pid)
     assert not any(api_home.rglob("wilayah-64.zip"))  # nor the upload's
     assert not any(worker_home.rglob("wilayah-64.zip"))  # the staged copy went with the run
-
-
-def _edition_zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ("provinces.csv", "regencies.csv", "districts.csv", "villages.csv"):
-            archive.write(folder / name, name)
-    return buffer.getvalue()
 
 
 def test_actor_name_is_kept(db: Database) -> None:
