@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -145,20 +146,15 @@ class InProcessWorker(Protocol):
     def stop(self) -> None: ...
 
 
-_frozen = False
-
-
+@functools.cache
 def _freeze_startup_objects() -> None:
     """Keep what the process built to serve (modules, the schema, its types: ~160,000
     objects) out of the garbage collector's full passes: they live as long as the process,
     and each full pass over them stopped every request in flight for ~85 ms (twice in six
     seconds of profile requests on the benchmark machine; the p99 was those stops). Once a
     process."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(
